@@ -1,0 +1,55 @@
+//! # tensornet
+//!
+//! The one `tensornet` binary. Each command parses its arguments, calls a library crate and
+//! prints (conventions: `../shared/design/cli-conventions.md`): with `--json` stdout holds exactly
+//! one JSON document; logs, spinners and progress go to stderr. Exit codes: 0 success, 1 a
+//! negative answer or a failed operation, 2 bad usage.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// tensornet: a Bittensor-style decentralized machine-learning incentive network.
+#[derive(Parser, Debug)]
+#[command(name = "tensornet", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one Yuma Consensus epoch (or a sequence) from a conformance-schema JSON file.
+    Epoch(cmd::epoch::Args),
+    /// Create, inspect and use wallets (coldkeys and hotkeys).
+    Wallet(cmd::wallet::Args),
+    /// Serve, query and benchmark axons (the miner's HTTP server).
+    Axon(cmd::axon::Args),
+    /// Simulate the incentive mechanism with scripted participants.
+    Simulate(cmd::simulate::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Epoch(a) => cmd::epoch::run(a),
+        Command::Wallet(a) => cmd::wallet::run(a),
+        Command::Axon(a) => cmd::axon::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! # tensornet-sim
+//!
+//! Scenarios, adversary behaviours and plots, all over the `tensornet-yuma` epoch.
