@@ -7,6 +7,9 @@
 //! uses, same rounding); no floats, no I/O, no clock, no randomness, no hash-map iteration
 //! order; sparse matrices throughout. Same inputs give the same outputs bit for bit.
 
+mod epoch;
+pub mod fixed;
+mod sparse;
 mod types;
 
 pub use types::{EpochInputs, EpochOutputs, Hyperparameters, LegacyOutputs, SparseRow};
@@ -24,12 +27,31 @@ pub enum EpochError {
         /// `n`.
         expected: usize,
     },
-    /// Not implemented yet.
-    #[error("the epoch is not implemented yet")]
-    Unimplemented,
 }
 
-/// Runs one epoch.
-pub fn epoch(_inputs: &EpochInputs) -> Result<EpochOutputs, EpochError> {
-    Err(EpochError::Unimplemented)
+/// Runs one epoch (spec §2, sparse path) and returns everything it writes back.
+///
+/// Fails only when a per-UID vector's length differs from `n`. Anything else is accepted
+/// without panicking: weight or bond entries pointing at UIDs `>= n` are ignored, rows may be
+/// longer than `n` or unsorted, stakes may be `u64::MAX`.
+pub fn epoch(inputs: &EpochInputs) -> Result<EpochOutputs, EpochError> {
+    let n = usize::from(inputs.n);
+    let lengths: [(&'static str, usize); 6] = [
+        ("stake", inputs.stake.len()),
+        ("last_update", inputs.last_update.len()),
+        ("block_at_registration", inputs.block_at_registration.len()),
+        ("validator_permit", inputs.validator_permit.len()),
+        ("weights", inputs.weights.len()),
+        ("bonds", inputs.bonds.len()),
+    ];
+    for (field, got) in lengths {
+        if got != n {
+            return Err(EpochError::Length {
+                field,
+                got,
+                expected: n,
+            });
+        }
+    }
+    Ok(epoch::run(inputs))
 }

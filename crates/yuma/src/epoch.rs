@@ -1,0 +1,788 @@
+//! The epoch itself, step by step in the order of spec §2 (sparse path, `epoch_mechanism`).
+//!
+//! | step | spec | function |
+//! |---|---|---|
+//! | activity, outdated test, bond-mask block | §2.1 | [`run`] |
+//! | stake threshold and Q64 normalisation | §2.2 | [`stake_vector`] |
+//! | previous and new permits (top-k) | §2.3 | [`top_k_nonzero`] |
+//! | active stake | §2.4 | [`run`] |
+//! | weight masks and row normalisation | §2.5 | [`masked_weights`] |
+//! | consensus, clipping, trust, incentive | §2.7 | [`consensus`], [`clip`] |
+//! | bond penalty | §2.8 | [`interpolate`] |
+//! | Yuma‑2 bonds and dividends | §2.9.a | [`yuma2`] |
+//! | Yuma‑3 bonds and dividends, liquid alpha | §2.9.b, §2.10 | [`yuma3`], [`AlphaSigmoid`] |
+//! | emission split | §2.11 | [`run`] |
+//! | per-uid outputs | §2.12 | [`run`] |
+//!
+//! The commit-reveal mask (§2.6) is not an input of the conformance schema (no pending
+//! commits), so it is the identity here. Matrices are [`Csr`]; no dense `n × n` matrix exists.
+
+use crate::fixed::{
+    exp_fast, normalize, proportion_to_u16, q32_int, q64_to_q32, safe_div, safe_div64, share_of,
+    sum, u16_proportion, HALF, ONE, Q32, Q64, ZERO,
+};
+use crate::sparse::{Csr, Scratch};
+use crate::types::{EpochInputs, EpochOutputs, LegacyOutputs, SparseRow};
+
+/// Runs one epoch on inputs whose vector lengths have been checked to equal `n`.
+pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
+    let n = usize::from(inp.n);
+    let hp = &inp.hyperparameters;
+    let owner = inp.owner_uid.map(usize::from);
+
+    // §2.1 activity and the block of the last tempo (bond mask).
+    let active: Vec<bool> = inp
+        .last_update
+        .iter()
+        .map(|lu| lu.saturating_add(inp.activity_cutoff) >= inp.current_block)
+        .collect();
+    let last_tempo = if inp.last_mechanism_step_block == 0 {
+        inp.current_block.saturating_sub(u64::from(inp.tempo))
+    } else {
+        inp.last_mechanism_step_block.saturating_add(1)
+    };
+
+    // §2.2 stake.
+    let s = stake_vector(&inp.stake, hp.stake_threshold, owner);
+
+    // §2.3 permits: previous (owner forced) decide this epoch; new ones are written out.
+    let mut permit_prev = inp.validator_permit.clone();
+    if let Some(o) = owner {
+        if o < permit_prev.len() {
+            permit_prev[o] = true;
+        }
+    }
+    let mut new_permit = top_k_nonzero(&s, usize::from(hp.max_allowed_validators));
+    if let Some(o) = owner {
+        if o < n {
+            new_permit[o] = true;
+        }
+    }
+
+    // §2.4 active stake.
+    let mut a: Vec<Q32> = (0..n)
+        .map(|i| {
+            if active[i] && permit_prev[i] {
+                s[i]
+            } else {
+                ZERO
+            }
+        })
+        .collect();
+    normalize(&mut a);
+
+    // §2.5 weights.
+    let w = masked_weights(inp, &permit_prev, owner);
+
+    // §2.7 consensus, clipping, trust, incentive.
+    let kappa = u16_proportion(hp.kappa);
+    let c = consensus(&w, &a, kappa, n);
+    let wc = clip(&w, &c);
+    let vt: Vec<Q32> = (0..n).map(|i| sum(wc.row_vals(i))).collect();
+    let mut r = vec![ZERO; n];
+    for (i, ai) in a.iter().enumerate() {
+        for (j, v) in wc.row_cols(i).iter().zip(wc.row_vals(i)) {
+            let rj = &mut r[usize::from(*j)];
+            *rj = rj.saturating_add(ai.saturating_mul(*v));
+        }
+    }
+    let rank_clipped = r.clone();
+    let mut inc = r;
+    normalize(&mut inc);
+
+    // §2.8 weights for bonds.
+    let beta = u16_proportion(hp.bonds_penalty);
+    let wb = interpolate(&w, &wc, beta, n);
+
+    // §2.9 bonds and dividends.
+    let recently_registered: Vec<bool> = inp
+        .block_at_registration
+        .iter()
+        .map(|reg| last_tempo <= *reg)
+        .collect();
+    let bma = q64_to_q32(safe_div64(
+        Q64::saturating_from_num(hp.bonds_moving_average),
+        Q64::from_num(1_000_000u32),
+    ));
+    let ema_alpha = ONE.saturating_sub(bma);
+    let (mut d, stored) = if hp.yuma3_enabled {
+        let b = input_bonds(&inp.bonds, n, &recently_registered, true);
+        yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
+    } else {
+        let b = input_bonds(&inp.bonds, n, &recently_registered, false);
+        yuma2(&wb, b, &a, &inc, ema_alpha, n)
+    };
+    normalize(&mut d);
+
+    // §2.11 emission.
+    let comb: Vec<Q32> = inc
+        .iter()
+        .zip(&d)
+        .map(|(x, y)| x.saturating_add(*y))
+        .collect();
+    let sc = sum(&comb);
+    let (nse, mut nve, mut nce): (Vec<Q32>, Vec<Q32>, Vec<Q32>) = if sc != ZERO {
+        (
+            inc.iter().map(|x| safe_div(*x, sc)).collect(),
+            d.iter().map(|x| safe_div(*x, sc)).collect(),
+            comb.iter().map(|x| safe_div(*x, sc)).collect(),
+        )
+    } else {
+        (inc.clone(), d.clone(), comb.clone())
+    };
+    if sc == ZERO {
+        let fallback = if sum(&a) == ZERO { &s } else { &a };
+        nve = fallback.clone();
+        nce = fallback.clone();
+    }
+    let rao = inp.rao_emission;
+    let server_emission: Vec<u64> = nse.iter().map(|x| share_of(*x, rao)).collect();
+    let validator_emission: Vec<u64> = nve.iter().map(|x| share_of(*x, rao)).collect();
+    let emission: Vec<u64> = nce.iter().map(|x| share_of(*x, rao)).collect();
+
+    // Legacy outputs: unclipped rank for trust, pruning scores from the combined share.
+    let mut rank_unclipped = vec![ZERO; n];
+    for (i, ai) in a.iter().enumerate() {
+        for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
+            let rj = &mut rank_unclipped[usize::from(*j)];
+            *rj = rj.saturating_add(ai.saturating_mul(*v));
+        }
+    }
+    let trust: Vec<u16> = rank_clipped
+        .iter()
+        .zip(&rank_unclipped)
+        .map(|(x, y)| proportion_to_u16(safe_div(*x, *y)))
+        .collect();
+    let pruning_scores = max_upscale_to_u16(&nce);
+
+    // §2.12 per-uid outputs.
+    let to_u16 = |v: &[Q32]| {
+        v.iter()
+            .map(|x| proportion_to_u16(*x))
+            .collect::<Vec<u16>>()
+    };
+    let bonds: Vec<SparseRow> = (0..n)
+        .map(|i| {
+            if new_permit[i] {
+                stored
+                    .row_cols(i)
+                    .iter()
+                    .zip(stored.row_vals(i))
+                    .map(|(j, v)| (*j, proportion_to_u16(*v)))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    EpochOutputs {
+        active,
+        validator_permit: new_permit,
+        stake_weight: to_u16(&s),
+        consensus: to_u16(&c),
+        incentive: to_u16(&inc),
+        dividends: to_u16(&d),
+        validator_trust: to_u16(&vt),
+        server_emission,
+        validator_emission,
+        emission,
+        bonds,
+        legacy: Some(LegacyOutputs {
+            rank: to_u16(&inc),
+            trust,
+            pruning_scores,
+        }),
+    }
+}
+
+/// §2.2: threshold (owner exempt), normalise in Q64, truncate to Q32.
+pub(crate) fn stake_vector(stake: &[u64], threshold: u64, owner: Option<usize>) -> Vec<Q32> {
+    let raw: Vec<Q64> = stake
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let v = Q64::saturating_from_num(*st);
+            if owner != Some(i) && v.saturating_to_num::<u64>() < threshold {
+                Q64::from_bits(0)
+            } else {
+                v
+            }
+        })
+        .collect();
+    let total = raw
+        .iter()
+        .fold(Q64::from_bits(0), |acc, x| acc.saturating_add(*x));
+    raw.iter()
+        .map(|x| {
+            let v = if total != Q64::from_bits(0) {
+                safe_div64(*x, total)
+            } else {
+                *x
+            };
+            q64_to_q32(v)
+        })
+        .collect()
+}
+
+/// §2.3 `top_k_nonzero`: non-zero entries, then (if `len >= k`) the `len − k` smallest by a
+/// stable ascending sort lose their place (among ties the lower uid loses).
+pub(crate) fn top_k_nonzero(v: &[Q32], k: usize) -> Vec<bool> {
+    let mut result: Vec<bool> = v.iter().map(|x| *x != ZERO).collect();
+    if v.len() < k {
+        return result;
+    }
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by_key(|i| v[*i]);
+    for i in &idx[..v.len() - k] {
+        result[*i] = false;
+    }
+    result
+}
+
+/// §2.5: rows of forbidden uids emptied, self-weights (but the owner's) removed, outdated
+/// entries removed, out-of-range columns dropped, rows normalised.
+fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> Csr {
+    let n = usize::from(inp.n);
+    let nnz: usize = inp.weights.iter().map(Vec::len).sum();
+    let mut w = Csr::with_capacity(n, nnz);
+    let reg = &inp.block_at_registration;
+    for (i, permitted) in permit_prev.iter().enumerate().take(n) {
+        if *permitted {
+            let lu = inp.last_update[i];
+            let row_start = w.cols.len();
+            let mut total = ZERO;
+            for (j, v) in &inp.weights[i] {
+                let ju = usize::from(*j);
+                if ju >= n || (ju == i && owner != Some(i)) || lu <= reg[ju] {
+                    continue;
+                }
+                let v = q32_int(*v);
+                total = total.saturating_add(v);
+                w.push(*j, v);
+            }
+            if total > ZERO {
+                for v in &mut w.vals[row_start..] {
+                    *v = safe_div(*v, total);
+                }
+            }
+        }
+        w.end_row();
+    }
+    w
+}
+
+/// §2.7 consensus: per column, the stake-weighted κ-quantile of the weights of the
+/// validators with positive active stake (re-normalised).
+///
+/// The reference's mid-pivot quickselect returns the smallest weight `v` of the column's
+/// multiset (absent entries count as 0) whose cumulative stake through `v` exceeds
+/// `minority = ΣP ⊖ κ` (the largest value if none does). All partial sums are exact integers
+/// far from saturation, so the result does not depend on the pivot order; this
+/// implementation selects that value directly with a three-way quickselect per column.
+pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
+    let mut c = vec![ZERO; n];
+    // Positive active stakes, normalised again.
+    let rows: Vec<usize> = (0..n).filter(|i| a[*i] > ZERO).collect();
+    if rows.is_empty() {
+        return c;
+    }
+    let mut p: Vec<Q32> = rows.iter().map(|i| a[*i]).collect();
+    normalize(&mut p);
+    let psum = sum(&p);
+    let minority = psum.saturating_sub(kappa);
+
+    // Transpose the rows of positive stake: per column, (weight, stake) pairs. Within a row
+    // a repeated column keeps its last value (the reference fills a dense column by
+    // assignment).
+    let mut count = vec![0usize; n + 1];
+    let mut dedup: Option<Scratch> = None;
+    let mut row_entries: Vec<(u16, Q32)> = Vec::new();
+    let mut per_row: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+    let mut flat: Vec<(u16, Q32)> = Vec::new();
+    for &i in &rows {
+        let begin = flat.len();
+        if w.row_is_sorted(i) {
+            flat.extend(
+                w.row_cols(i)
+                    .iter()
+                    .copied()
+                    .zip(w.row_vals(i).iter().copied()),
+            );
+        } else {
+            let sc = dedup.get_or_insert_with(|| Scratch::new(n));
+            for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
+                sc.touch(*j);
+                sc.val[usize::from(*j)] = *v;
+            }
+            row_entries.clear();
+            row_entries.extend(sc.touched.iter().map(|j| (*j, sc.val[usize::from(*j)])));
+            sc.clear();
+            flat.extend_from_slice(&row_entries);
+        }
+        per_row.push((begin, flat.len()));
+    }
+    for (j, _) in &flat {
+        count[usize::from(*j) + 1] += 1;
+    }
+    for j in 0..n {
+        count[j + 1] += count[j];
+    }
+    let mut fill = count.clone();
+    let mut col_entries: Vec<(i64, i64)> = vec![(0, 0); flat.len()];
+    for (k, (begin, end)) in per_row.iter().enumerate() {
+        let pk = p[k].to_bits();
+        for (j, v) in &flat[*begin..*end] {
+            let slot = &mut fill[usize::from(*j)];
+            col_entries[*slot] = (v.to_bits(), pk);
+            *slot += 1;
+        }
+    }
+    let psum_b = psum.to_bits();
+    let minority_b = minority.to_bits();
+    for (j, cj) in c.iter_mut().enumerate() {
+        let entries = &mut col_entries[count[j]..count[j + 1]];
+        if entries.is_empty() {
+            continue;
+        }
+        let present: i64 = entries.iter().map(|e| e.1).sum();
+        let absent = psum_b - present;
+        if absent > minority_b {
+            continue;
+        }
+        *cj = Q32::from_bits(select_crossing(entries, minority_b - absent));
+    }
+    c
+}
+
+/// Smallest weight `v` among `entries` (weight, stake) whose cumulative stake through `v`
+/// exceeds `target`; the largest weight if none does. `entries` is reordered.
+fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
+    let mut below = 0i64;
+    let mut lo = 0usize;
+    let mut hi = entries.len();
+    loop {
+        let slice = &mut entries[lo..hi];
+        if slice.len() == 1 {
+            return slice[0].0;
+        }
+        let pivot = slice[slice.len() / 2].0;
+        // Three-way partition: [< pivot | == pivot | > pivot].
+        let (mut lt, mut i, mut gt) = (0usize, 0usize, slice.len());
+        let (mut m_lt, mut m_eq) = (0i64, 0i64);
+        while i < gt {
+            let x = slice[i].0;
+            if x < pivot {
+                m_lt += slice[i].1;
+                slice.swap(lt, i);
+                lt += 1;
+                i += 1;
+            } else if x > pivot {
+                gt -= 1;
+                slice.swap(i, gt);
+            } else {
+                m_eq += slice[i].1;
+                i += 1;
+            }
+        }
+        if target < below + m_lt {
+            hi = lo + lt;
+        } else if target < below + m_lt + m_eq || gt == slice.len() {
+            return pivot;
+        } else {
+            below += m_lt + m_eq;
+            lo += gt;
+        }
+    }
+}
+
+/// §2.7 clipping: an entry above its column's consensus is capped at it (dropped when the
+/// consensus is 0); others are kept as they are.
+fn clip(w: &Csr, c: &[Q32]) -> Csr {
+    let mut out = Csr::with_capacity(w.rows(), w.cols.len());
+    for i in 0..w.rows() {
+        for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
+            let cj = c[usize::from(*j)];
+            if cj < *v {
+                if cj > ZERO {
+                    out.push(*j, cj);
+                }
+            } else {
+                out.push(*j, *v);
+            }
+        }
+        out.end_row();
+    }
+    out
+}
+
+/// §2.8 `interpolate(W, W̄, β)`: `W` for β = 0, `W̄` for β = 1, otherwise per ascending
+/// column `x = w ⊕ β ⊗ (w̄ ⊖ w)` kept where positive.
+fn interpolate(w: &Csr, wc: &Csr, beta: Q32, n: usize) -> Csr {
+    if beta == ZERO {
+        return w.clone();
+    }
+    if beta == ONE {
+        return wc.clone();
+    }
+    let mut out = Csr::with_capacity(w.rows(), w.cols.len());
+    let mut s1: Option<Scratch> = None;
+    let mut s2: Option<Scratch> = None;
+    let f = |m1: Q32, m2: Q32| m1.saturating_add(beta.saturating_mul(m2.saturating_sub(m1)));
+    for i in 0..w.rows() {
+        if w.row_is_sorted(i) {
+            // W̄'s row is a subsequence of W's row (same columns, same order).
+            let cc = wc.row_cols(i);
+            let cv = wc.row_vals(i);
+            let mut k = 0;
+            for (j, m1) in w.row_cols(i).iter().zip(w.row_vals(i)) {
+                let m2 = if k < cc.len() && cc[k] == *j {
+                    k += 1;
+                    cv[k - 1]
+                } else {
+                    ZERO
+                };
+                let x = f(*m1, m2);
+                if x > ZERO {
+                    out.push(*j, x);
+                }
+            }
+        } else {
+            let a = s1.get_or_insert_with(|| Scratch::new(n));
+            let b = s2.get_or_insert_with(|| Scratch::new(n));
+            for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
+                a.touch(*j);
+                a.val[usize::from(*j)] = *v;
+            }
+            for (j, v) in wc.row_cols(i).iter().zip(wc.row_vals(i)) {
+                b.touch(*j);
+                b.val[usize::from(*j)] = *v;
+            }
+            a.sort_touched();
+            for j in &a.touched {
+                let ju = usize::from(*j);
+                let x = f(a.val[ju], b.val[ju]);
+                if x > ZERO {
+                    out.push(*j, x);
+                }
+            }
+            a.clear();
+            b.clear();
+        }
+        out.end_row();
+    }
+    out
+}
+
+/// Stored bonds as Q32 (integers for Yuma‑2, `⊘ 65535` proportions for Yuma‑3), without
+/// out-of-range columns and without columns registered since the last tempo (§2.9).
+fn input_bonds(bonds: &[SparseRow], n: usize, recent: &[bool], proportion: bool) -> Csr {
+    let nnz: usize = bonds.iter().map(Vec::len).sum();
+    let mut b = Csr::with_capacity(n, nnz);
+    for row in bonds.iter().take(n) {
+        for (j, v) in row {
+            let ju = usize::from(*j);
+            if ju >= n || recent[ju] {
+                continue;
+            }
+            let v = if proportion {
+                u16_proportion(*v)
+            } else {
+                q32_int(*v)
+            };
+            b.push(*j, v);
+        }
+        b.end_row();
+    }
+    b
+}
+
+/// Sparse `mat_ema(new, old, α)` (§2.9.a): per row `α ⊗ new ⊕ (1 ⊖ α) ⊗ old` over the union
+/// of both patterns, ascending columns, positive results only.
+fn mat_ema(new: &Csr, old: &Csr, alpha: Q32, n: usize) -> Csr {
+    let one_minus = ONE.saturating_sub(alpha);
+    let mut out = Csr::with_capacity(new.rows(), new.cols.len() + old.cols.len());
+    let mut sc: Option<Scratch> = None;
+    for i in 0..new.rows() {
+        let (nc, nv) = (new.row_cols(i), new.row_vals(i));
+        let (oc, ov) = (old.row_cols(i), old.row_vals(i));
+        if new.row_is_sorted(i) && old.row_is_sorted(i) {
+            let (mut x, mut y) = (0, 0);
+            while x < nc.len() || y < oc.len() {
+                let (j, v) = if y >= oc.len() || (x < nc.len() && nc[x] < oc[y]) {
+                    x += 1;
+                    (nc[x - 1], alpha.saturating_mul(nv[x - 1]))
+                } else if x >= nc.len() || oc[y] < nc[x] {
+                    y += 1;
+                    (oc[y - 1], one_minus.saturating_mul(ov[y - 1]))
+                } else {
+                    x += 1;
+                    y += 1;
+                    let v = alpha.saturating_mul(nv[x - 1]);
+                    (
+                        nc[x - 1],
+                        v.saturating_add(one_minus.saturating_mul(ov[y - 1])),
+                    )
+                };
+                if v > ZERO {
+                    out.push(j, v);
+                }
+            }
+        } else {
+            let s = sc.get_or_insert_with(|| Scratch::new(n));
+            for (j, v) in nc.iter().zip(nv) {
+                s.touch(*j);
+                let acc = &mut s.val[usize::from(*j)];
+                *acc = acc.saturating_add(alpha.saturating_mul(*v));
+            }
+            for (j, v) in oc.iter().zip(ov) {
+                s.touch(*j);
+                let acc = &mut s.val[usize::from(*j)];
+                *acc = acc.saturating_add(one_minus.saturating_mul(*v));
+            }
+            s.sort_touched();
+            for j in &s.touched {
+                let v = s.val[usize::from(*j)];
+                if v > ZERO {
+                    out.push(*j, v);
+                }
+            }
+            s.clear();
+        }
+        out.end_row();
+    }
+    out
+}
+
+/// §2.9.a Yuma‑2: returns (un-normalised dividends, bonds to store).
+fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> (Vec<Q32>, Csr) {
+    b.col_normalize(n);
+    let mut delta = wb.clone();
+    for (i, ai) in a.iter().enumerate() {
+        let r = delta.range(i);
+        for v in &mut delta.vals[r] {
+            *v = v.saturating_mul(*ai);
+        }
+    }
+    delta.col_normalize(n);
+    let mut e = mat_ema(&delta, &b, alpha, n);
+    e.col_normalize(n);
+    let d: Vec<Q32> = (0..n)
+        .map(|i| {
+            e.row_cols(i)
+                .iter()
+                .zip(e.row_vals(i))
+                .fold(ZERO, |acc, (j, v)| {
+                    acc.saturating_add(inc[usize::from(*j)].saturating_mul(*v))
+                })
+        })
+        .collect();
+    e.col_max_upscale(n);
+    (d, e)
+}
+
+/// §2.9.b Yuma‑3: returns (un-normalised dividends, bonds to store).
+#[allow(clippy::too_many_arguments)]
+fn yuma3(
+    wb: &Csr,
+    b: &Csr,
+    a: &[Q32],
+    inc: &[Q32],
+    c: &[Q32],
+    inp: &EpochInputs,
+    alpha: Q32,
+    n: usize,
+) -> (Vec<Q32>, Csr) {
+    let hp = &inp.hyperparameters;
+    let e = if hp.liquid_alpha_enabled && c.iter().any(|x| *x != ZERO) {
+        let mut sig = AlphaSigmoid::new(hp.alpha_low, hp.alpha_high, hp.alpha_sigmoid_steepness);
+        mat_ema_alpha(wb, b, c, &mut sig, n)
+    } else {
+        mat_ema(wb, b, alpha, n)
+    };
+    let mut en = e.clone();
+    en.col_normalize(n);
+    let d: Vec<Q32> = (0..n)
+        .map(|i| {
+            let t = en
+                .row_cols(i)
+                .iter()
+                .zip(en.row_vals(i))
+                .fold(ZERO, |acc, (j, v)| {
+                    acc.saturating_add(v.saturating_mul(inc[usize::from(*j)]))
+                });
+            t.checked_mul(a[i]).unwrap_or(ZERO)
+        })
+        .collect();
+    (d, e)
+}
+
+/// §2.10 liquid-alpha rate as a function of the disagreement `x`, with a cache: the rate
+/// depends on `(c, w, b)` only through `x`, and many entries share it (`x = 0` wherever the
+/// weight does not exceed consensus and is at least the bond).
+pub(crate) struct AlphaSigmoid {
+    lo: Q32,
+    hi: Q32,
+    slope: Q32,
+    at_zero: Q32,
+    cache: Vec<(i64, Q32)>,
+}
+
+const CACHE_BITS: u32 = 12;
+
+impl AlphaSigmoid {
+    /// Rate parameters from the hyperparameters.
+    pub(crate) fn new(alpha_low: u16, alpha_high: u16, steepness: i16) -> Self {
+        let lo = u16_proportion(alpha_low);
+        let hi = u16_proportion(alpha_high);
+        let sigma = Q32::from_num(steepness);
+        let slope = sigma.saturating_div(Q32::from_num(-100));
+        let mut s = AlphaSigmoid {
+            lo,
+            hi,
+            slope,
+            at_zero: ZERO,
+            cache: vec![(-1, ZERO); 1 << CACHE_BITS],
+        };
+        s.at_zero = s.compute(ZERO);
+        s
+    }
+
+    /// The rate for disagreement `x` (uncached).
+    pub(crate) fn compute(&self, x: Q32) -> Q32 {
+        let z = self.slope.saturating_mul(x.saturating_sub(HALF));
+        let sig = ONE.saturating_div(ONE.saturating_add(exp_fast(z)));
+        let a = self
+            .lo
+            .saturating_add(sig.saturating_mul(self.hi.saturating_sub(self.lo)));
+        a.min(self.hi).max(self.lo)
+    }
+
+    /// `alpha_sigmoid(c, w, b)` of spec §2.10.
+    #[inline]
+    pub(crate) fn alpha(&mut self, c: Q32, w: Q32, b: Q32) -> Q32 {
+        let x = if w >= b {
+            w.saturating_sub(c).min(ONE).max(ZERO)
+        } else {
+            b.saturating_sub(w).min(ONE).max(ZERO)
+        };
+        if x == ZERO {
+            return self.at_zero;
+        }
+        let key = x.to_bits();
+        let slot = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CACHE_BITS);
+        let entry = self.cache[slot as usize];
+        if entry.0 == key {
+            return entry.1;
+        }
+        let v = self.compute(x);
+        self.cache[slot as usize] = (key, v);
+        v
+    }
+}
+
+/// Longest strictly increasing prefix of a row's columns: the entries the reference's
+/// forward merge finds (spec §7.1); later ones read as 0 when computing α.
+fn merge_prefix(cols: &[u16]) -> usize {
+    if cols.is_empty() {
+        return 0;
+    }
+    let mut k = 1;
+    while k < cols.len() && cols[k - 1] < cols[k] {
+        k += 1;
+    }
+    k
+}
+
+/// Sparse `mat_ema_alpha(Wb, B, α)` (§2.9.b) with the per-entry rate of §2.10. Only the
+/// columns of each `Wb` row survive, so α is needed (and computed) only there.
+fn mat_ema_alpha(wb: &Csr, b: &Csr, c: &[Q32], sig: &mut AlphaSigmoid, n: usize) -> Csr {
+    let mut out = Csr::with_capacity(wb.rows(), wb.cols.len());
+    let mut scratch: Option<(Scratch, Scratch, Scratch)> = None;
+    for i in 0..wb.rows() {
+        let (wcs, wvs) = (wb.row_cols(i), wb.row_vals(i));
+        let (bcs, bvs) = (b.row_cols(i), b.row_vals(i));
+        if wcs.is_empty() {
+            out.end_row();
+            continue;
+        }
+        let wp = merge_prefix(wcs);
+        let bp = merge_prefix(bcs);
+        if wp == wcs.len() && bp == bcs.len() {
+            let mut y = 0;
+            for (j, w) in wcs.iter().zip(wvs) {
+                while y < bcs.len() && bcs[y] < *j {
+                    y += 1;
+                }
+                let bv = if y < bcs.len() && bcs[y] == *j {
+                    bvs[y]
+                } else {
+                    ZERO
+                };
+                let al = sig.alpha(c[usize::from(*j)], *w, bv);
+                let decayed = ONE.saturating_sub(al).saturating_mul(bv);
+                let val = decayed
+                    .saturating_add(al.saturating_mul(*w).max(ZERO))
+                    .min(ONE);
+                if val > ZERO {
+                    out.push(*j, val);
+                }
+            }
+        } else {
+            // Unsorted rows: α uses the merge's view (prefix entries only), the decay uses
+            // every old entry (the last one per column).
+            let (sw, sb, sd) =
+                scratch.get_or_insert_with(|| (Scratch::new(n), Scratch::new(n), Scratch::new(n)));
+            for (j, v) in wcs[..wp].iter().zip(&wvs[..wp]) {
+                sw.touch(*j);
+                sw.val[usize::from(*j)] = *v;
+            }
+            for (j, v) in bcs[..bp].iter().zip(&bvs[..bp]) {
+                sb.touch(*j);
+                sb.val[usize::from(*j)] = *v;
+            }
+            for (j, v) in bcs.iter().zip(bvs) {
+                sd.touch(*j);
+                sd.val[usize::from(*j)] = *v;
+            }
+            for (j, w) in wcs.iter().zip(wvs) {
+                let ju = usize::from(*j);
+                let al = sig.alpha(c[ju], sw.val[ju], sb.val[ju]);
+                let decayed = ONE.saturating_sub(al).saturating_mul(sd.val[ju]);
+                let val = decayed
+                    .saturating_add(al.saturating_mul(*w).max(ZERO))
+                    .min(ONE);
+                if val > ZERO {
+                    out.push(*j, val);
+                }
+            }
+            sw.clear();
+            sb.clear();
+            sd.clear();
+        }
+        out.end_row();
+    }
+    out
+}
+
+/// `vec_max_upscale_to_u16` of spec §3.6, used for the legacy pruning scores.
+fn max_upscale_to_u16(v: &[Q32]) -> Vec<u16> {
+    let m = v.iter().copied().fold(ZERO, Q32::max);
+    if m == ZERO {
+        return v.iter().map(|x| x.saturating_to_num::<u16>()).collect();
+    }
+    let u16max = q32_int(u16::MAX);
+    if m > Q32::from_num(32768) {
+        let f = safe_div(u16max, m);
+        v.iter()
+            .map(|x| x.saturating_mul(f).round().saturating_to_num::<u16>())
+            .collect()
+    } else {
+        v.iter()
+            .map(|x| {
+                safe_div(x.saturating_mul(u16max), m)
+                    .round()
+                    .saturating_to_num::<u16>()
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! Fixed-point primitives with the reference chain's rounding (spec §3.2–§3.4).
+//!
+//! Every helper here is defined through the `substrate-fixed` types the chain uses. A few have a
+//! faster integer shortcut; each shortcut is tested for bit-equality against the plain
+//! `substrate-fixed` operation in this module's tests.
+
+use substrate_fixed::types::{I32F32, I64F64, I96F32};
+
+/// `I32F32`, the type of every epoch vector and matrix (spec §3.1).
+pub type Q32 = I32F32;
+/// `I64F64`, used for the stake normalisation and the bonds moving average (spec §3.1).
+pub type Q64 = I64F64;
+
+/// 0 as `Q32`.
+pub const ZERO: Q32 = Q32::from_bits(0);
+/// 1 as `Q32`.
+pub const ONE: Q32 = Q32::from_bits(1 << 32);
+/// 0.5 as `Q32`.
+pub const HALF: Q32 = Q32::from_bits(1 << 31);
+
+/// `Q32` holding the integer `x` exactly.
+#[inline]
+pub fn q32_int(x: u16) -> Q32 {
+    Q32::from_bits(i64::from(x) << 32)
+}
+
+/// Safe division `⊘` (spec §3.2): truncation toward zero, 0 on a zero divisor or on overflow.
+#[inline]
+pub fn safe_div(a: Q32, b: Q32) -> Q32 {
+    a.checked_div(b).unwrap_or(ZERO)
+}
+
+/// Safe division `⊘` for `Q64`.
+#[inline]
+pub fn safe_div64(a: Q64, b: Q64) -> Q64 {
+    a.checked_div(b).unwrap_or(Q64::from_bits(0))
+}
+
+/// `Q64` → `Q32`, dropping the low 32 fraction bits (floor), saturating (spec §3.2).
+#[inline]
+pub fn q64_to_q32(x: Q64) -> Q32 {
+    Q32::saturating_from_num(x)
+}
+
+/// `u16_proportion_to_fixed(x) = x ⊘ 65535` (spec §3.3).
+#[inline]
+pub fn u16_proportion(x: u16) -> Q32 {
+    safe_div(q32_int(x), q32_int(u16::MAX))
+}
+
+/// `fixed_proportion_to_u16(x) = clamp(floor(x ⊗ 65535), 0, 65535)` (spec §3.3).
+#[inline]
+pub fn proportion_to_u16(x: Q32) -> u16 {
+    x.saturating_mul(q32_int(u16::MAX))
+        .saturating_to_num::<u16>()
+}
+
+/// `floor(x · rao)`, computed as `I96F32(x) ⊗ I96F32(rao)` and converted to `u64` with
+/// saturation (spec §2.11).
+#[inline]
+pub fn share_of(x: Q32, rao: u64) -> u64 {
+    I96F32::from_num(x)
+        .saturating_mul(I96F32::from_num(rao))
+        .saturating_to_num::<u64>()
+}
+
+/// Sum with saturating addition. The reference sums with plain `+`; both agree wherever the
+/// reference does not overflow (spec §3.2), and this one cannot panic.
+#[inline]
+pub fn sum(v: &[Q32]) -> Q32 {
+    v.iter().fold(ZERO, |acc, x| acc.saturating_add(*x))
+}
+
+/// `normalize(v)` in place (spec §3.3): each element `⊘` the sum, unless the sum is 0.
+pub fn normalize(v: &mut [Q32]) {
+    let s = sum(v);
+    if s != ZERO {
+        for x in v.iter_mut() {
+            *x = safe_div(*x, s);
+        }
+    }
+}
+
+/// `exp_safe` (spec §3.4): clamp to [−20, 20], then the `substrate-fixed` Taylor series.
+///
+/// This is the plain library call; [`exp_fast`] is the bit-identical fast version used by the
+/// epoch.
+pub fn exp_safe_reference(x: Q32) -> Q32 {
+    let x = x.clamp(Q32::from_num(-20), Q32::from_num(20));
+    match substrate_fixed::transcendental::exp::<Q32, Q32>(x) {
+        Ok(r) => r,
+        Err(()) => {
+            if x <= ZERO {
+                ZERO
+            } else {
+                Q32::max_value()
+            }
+        }
+    }
+}
+
+/// Exact `floor(a / d)` for `a >= 0` and a small constant divisor (lets the compiler replace
+/// the division with a multiplication when unrolled).
+macro_rules! series_step {
+    ($term:ident, $y:ident, $result:ident, $i:literal) => {
+        // term ⊗ y, floor; both non-negative and bounded (see `exp_fast`), no overflow.
+        $term = ((($term as u128) * ($y as u128)) >> 32) as u64;
+        // term ⊘ i: ((term << 32) / (i << 32)) truncates exactly like term / i.
+        $term /= $i;
+        if $term == 0 {
+            // Every later term is 0 as well: 0 ⊗ y = 0 and 0 ⊘ i = 0.
+            return Some($result);
+        }
+        $result += $term;
+    };
+}
+
+/// The Taylor-series part of `substrate_fixed::transcendental::exp` for `y = |x|` in
+/// `[0, 20]` (as `Q32` bits), without the reciprocal for negative arguments. Returns `None`
+/// where the library would overflow (never inside [0, 20]).
+#[inline]
+fn exp_series(y: u64) -> Option<u64> {
+    // y <= 20 · 2^32 < 2^37. Every term is at most y^i / i! · 2^32 <= e^20 · 2^32 < 2^62, and
+    // the sum at most e^20 · 2^32 < 2^62, so the u128 products and u64 sums cannot overflow.
+    let mut result: u64 = y + (1u64 << 32);
+    let mut term: u64 = y;
+    series_step!(term, y, result, 2);
+    series_step!(term, y, result, 3);
+    series_step!(term, y, result, 4);
+    series_step!(term, y, result, 5);
+    series_step!(term, y, result, 6);
+    series_step!(term, y, result, 7);
+    series_step!(term, y, result, 8);
+    series_step!(term, y, result, 9);
+    series_step!(term, y, result, 10);
+    series_step!(term, y, result, 11);
+    series_step!(term, y, result, 12);
+    series_step!(term, y, result, 13);
+    series_step!(term, y, result, 14);
+    series_step!(term, y, result, 15);
+    series_step!(term, y, result, 16);
+    series_step!(term, y, result, 17);
+    series_step!(term, y, result, 18);
+    series_step!(term, y, result, 19);
+    series_step!(term, y, result, 20);
+    series_step!(term, y, result, 21);
+    series_step!(term, y, result, 22);
+    series_step!(term, y, result, 23);
+    series_step!(term, y, result, 24);
+    series_step!(term, y, result, 25);
+    series_step!(term, y, result, 26);
+    series_step!(term, y, result, 27);
+    series_step!(term, y, result, 28);
+    series_step!(term, y, result, 29);
+    series_step!(term, y, result, 30);
+    series_step!(term, y, result, 31);
+    Some(result)
+}
+
+/// `exp_safe` (spec §3.4), bit-identical to [`exp_safe_reference`] but cheaper: the series
+/// stops once a term is 0 (every later term is then 0), and the divisions by the constant
+/// term index are integer divisions the compiler turns into multiplications.
+pub fn exp_fast(x: Q32) -> Q32 {
+    let x = x.clamp(Q32::from_num(-20), Q32::from_num(20));
+    let bits = x.to_bits();
+    if bits == 0 {
+        return ONE;
+    }
+    if bits == 1 << 32 {
+        // The library returns its 23-fraction-bit constant e for exactly 1.
+        return Q32::from_bits(22_802_600i64 << 9);
+    }
+    let y = bits.unsigned_abs();
+    let Some(r) = exp_series(y) else {
+        return exp_safe_reference(x);
+    };
+    let r = Q32::from_bits(r as i64);
+    if bits < 0 {
+        // 1 ⊘ result, checked (result >= 1, so it cannot fail).
+        ONE.checked_div(r).unwrap_or(ZERO)
+    } else {
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn exp_fast_matches_library_on_a_dense_grid() {
+        // Every 2^-12 step over [-20, 20] plus the boundaries.
+        let lo = -20i64 << 32;
+        let hi = 20i64 << 32;
+        let mut b = lo - (1 << 12);
+        while b <= hi + (1 << 12) {
+            let x = Q32::from_bits(b);
+            assert_eq!(exp_fast(x), exp_safe_reference(x), "x bits {b}");
+            b += 1 << 20;
+        }
+        for b in [0i64, 1, -1, 1 << 32, -(1 << 32), i64::MAX, i64::MIN] {
+            let x = Q32::from_bits(b);
+            assert_eq!(exp_fast(x), exp_safe_reference(x), "x bits {b}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn exp_fast_matches_library(b in -(21i64 << 32)..(21i64 << 32)) {
+            let x = Q32::from_bits(b);
+            prop_assert_eq!(exp_fast(x), exp_safe_reference(x));
+        }
+
+        #[test]
+        fn exp_fast_matches_library_near_zero(b in -(1i64 << 33)..(1i64 << 33)) {
+            let x = Q32::from_bits(b);
+            prop_assert_eq!(exp_fast(x), exp_safe_reference(x));
+        }
+    }
+
+    #[test]
+    fn proportions_round_trip() {
+        assert_eq!(proportion_to_u16(ONE), 65535);
+        assert_eq!(proportion_to_u16(ZERO), 0);
+        assert_eq!(proportion_to_u16(Q32::from_num(0.25)), 16383);
+        assert_eq!(proportion_to_u16(Q32::from_num(-1)), 0);
+        assert_eq!(proportion_to_u16(Q32::from_num(3)), 65535);
+        assert_eq!(u16_proportion(65535), ONE);
+        assert_eq!(safe_div(ONE, ZERO), ZERO);
+        assert_eq!(safe_div(Q32::max_value(), Q32::from_bits(1)), ZERO);
+    }
+}
