@@ -196,30 +196,33 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
 }
 
 /// §2.2: threshold (owner exempt), normalise in Q64, truncate to Q32.
+///
+/// Each stake is an exact integer in Q64, so `s ⊘ Σs` is exactly `floor(s · 2^64 / Σs)` as
+/// Q64 bits; that is computed with the integer sum in `u128`. It equals the reference
+/// wherever the reference's Q64 sum does not overflow (total below 2^63 rao) and stays
+/// correct (no saturation, shares summing to at most 1) above that.
 pub(crate) fn stake_vector(stake: &[u64], threshold: u64, owner: Option<usize>) -> Vec<Q32> {
-    let raw: Vec<Q64> = stake
+    let raw: Vec<u64> = stake
         .iter()
         .enumerate()
         .map(|(i, st)| {
-            let v = Q64::saturating_from_num(*st);
-            if owner != Some(i) && v.saturating_to_num::<u64>() < threshold {
-                Q64::from_bits(0)
+            if owner != Some(i) && *st < threshold {
+                0
             } else {
-                v
+                *st
             }
         })
         .collect();
-    let total = raw
-        .iter()
-        .fold(Q64::from_bits(0), |acc, x| acc.saturating_add(*x));
+    let total: u128 = raw.iter().map(|x| u128::from(*x)).sum();
     raw.iter()
         .map(|x| {
-            let v = if total != Q64::from_bits(0) {
-                safe_div64(*x, total)
-            } else {
-                *x
-            };
-            q64_to_q32(v)
+            if total == 0 {
+                // Unchanged: all zero.
+                return ZERO;
+            }
+            // x · 2^64 < 2^128 and the quotient is at most 2^64.
+            let q = (u128::from(*x) << 64) / total;
+            q64_to_q32(Q64::from_bits(q as i128))
         })
         .collect()
 }
@@ -784,5 +787,134 @@ fn max_upscale_to_u16(v: &[Q32]) -> Vec<u16> {
                     .saturating_to_num::<u16>()
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The reference's `weighted_median` (spec §2.7), literally: mid-pivot quickselect with
+    /// saturating partial sums.
+    fn weighted_median_literal(stake: &[Q32], score: &[Q32], minority: Q32, psum: Q32) -> Q32 {
+        let mut cur: Vec<usize> = (0..stake.len()).collect();
+        let (mut lo, mut hi) = (ZERO, psum);
+        let limit = cur.len();
+        let mut iterations = 0;
+        loop {
+            let m = cur.len();
+            if m == 0 {
+                return ZERO;
+            }
+            if m == 1 {
+                return score[cur[0]];
+            }
+            let pivot = score[cur[m / 2]];
+            let (mut lower, mut upper) = (Vec::new(), Vec::new());
+            let (mut lo_stake, mut hi_stake) = (ZERO, ZERO);
+            for &t in &cur {
+                if score[t] == pivot {
+                    continue;
+                } else if score[t] < pivot {
+                    lo_stake = lo_stake.saturating_add(stake[t]);
+                    lower.push(t);
+                } else {
+                    hi_stake = hi_stake.saturating_add(stake[t]);
+                    upper.push(t);
+                }
+            }
+            if minority < lo.saturating_add(lo_stake) && !lower.is_empty() {
+                hi = lo.saturating_add(lo_stake);
+                cur = lower;
+            } else if hi.saturating_sub(hi_stake) <= minority && !upper.is_empty() {
+                lo = hi.saturating_sub(hi_stake);
+                cur = upper;
+            } else {
+                return pivot;
+            }
+            iterations += 1;
+            if iterations > limit {
+                return ZERO;
+            }
+        }
+    }
+
+    /// The reference's consensus over dense columns, built from the literal median.
+    fn consensus_literal(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
+        let rows: Vec<usize> = (0..n).filter(|i| a[*i] > ZERO).collect();
+        let mut p: Vec<Q32> = rows.iter().map(|i| a[*i]).collect();
+        normalize(&mut p);
+        let psum = sum(&p);
+        let minority = psum.saturating_sub(kappa);
+        let mut cols = vec![vec![ZERO; rows.len()]; n];
+        for (k, i) in rows.iter().enumerate() {
+            for (j, v) in w.row_cols(*i).iter().zip(w.row_vals(*i)) {
+                cols[usize::from(*j)][k] = *v;
+            }
+        }
+        cols.iter()
+            .map(|score| weighted_median_literal(&p, score, minority, psum))
+            .collect()
+    }
+
+    fn arb_case() -> impl Strategy<Value = (Csr, Vec<Q32>, Q32, usize)> {
+        (1usize..40).prop_flat_map(|n| {
+            let rows = prop::collection::vec(
+                prop::collection::vec((0..n as u16, 0u16..6), 0..n + 3),
+                n,
+            );
+            let stakes = prop::collection::vec(0u64..5, n);
+            (rows, stakes, 0u16..=65535, Just(n))
+        })
+        .prop_map(|(rows, stakes, kappa, n)| {
+            // Few distinct weight values so ties are common.
+            let mut w = Csr::with_capacity(n, 0);
+            for row in &rows {
+                for (j, v) in row {
+                    w.push(*j, Q32::from_num(*v) / 8);
+                }
+                w.end_row();
+            }
+            let mut a: Vec<Q32> = stakes.iter().map(|s| Q32::from_num(*s)).collect();
+            normalize(&mut a);
+            (w, a, u16_proportion(kappa), n)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn consensus_equals_the_literal_quickselect((w, a, kappa, n) in arb_case()) {
+            prop_assert_eq!(consensus(&w, &a, kappa, n), consensus_literal(&w, &a, kappa, n));
+        }
+
+        #[test]
+        fn stake_vector_equals_q64_normalisation(
+            stakes in prop::collection::vec(0u64..(1u64 << 55), 0..50),
+            threshold in 0u64..(1u64 << 54),
+        ) {
+            let raw: Vec<Q64> = stakes
+                .iter()
+                .map(|s| if *s < threshold { Q64::from_bits(0) } else { Q64::from_num(*s) })
+                .collect();
+            let total = raw.iter().fold(Q64::from_bits(0), |acc, x| acc + *x);
+            let want: Vec<Q32> = raw
+                .iter()
+                .map(|x| {
+                    let v = if total != Q64::from_bits(0) { safe_div64(*x, total) } else { *x };
+                    q64_to_q32(v)
+                })
+                .collect();
+            prop_assert_eq!(stake_vector(&stakes, threshold, None), want);
+        }
+    }
+
+    #[test]
+    fn top_k_drops_the_lower_uid_among_ties() {
+        let v: Vec<Q32> = [3, 1, 1, 0, 2].iter().map(|x| Q32::from_num(*x)).collect();
+        assert_eq!(top_k_nonzero(&v, 3), vec![true, false, true, false, true]);
+        assert_eq!(top_k_nonzero(&v, 10), vec![true, true, true, false, true]);
+        assert_eq!(top_k_nonzero(&v, 0), vec![false; 5]);
     }
 }
