@@ -1,0 +1,171 @@
+//! Balance movements. Every function here moves rao between ledger buckets and updates the
+//! [`Totals`](crate::state::Totals) aggregates in the same step, so the invariant
+//! `minted = free + staked + pending + locked + burned` holds after each of them. All
+//! arithmetic is checked; nothing underflows.
+
+use crate::state::{keys, HotkeyInfo, State};
+use crate::types::CallError;
+use tensornet_primitives::{AccountId, Balance};
+
+impl State<'_> {
+    /// Adds to a free balance (the source bucket is adjusted by the caller).
+    fn credit_free_raw(&mut self, a: &AccountId, amount: Balance) -> Result<(), CallError> {
+        let mut acc = self.account(a);
+        acc.free = acc.free.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_account(a, &acc);
+        Ok(())
+    }
+
+    /// Takes from a free balance (the destination bucket is adjusted by the caller).
+    fn debit_free_raw(&mut self, a: &AccountId, amount: Balance) -> Result<(), CallError> {
+        let mut acc = self.account(a);
+        acc.free = acc
+            .free
+            .checked_sub(amount)
+            .ok_or(CallError::InsufficientBalance)?;
+        self.set_account(a, &acc);
+        Ok(())
+    }
+
+    /// Moves free balance between accounts.
+    pub fn transfer(
+        &mut self,
+        from: &AccountId,
+        to: &AccountId,
+        amount: Balance,
+    ) -> Result<(), CallError> {
+        self.debit_free_raw(from, amount)?;
+        self.credit_free_raw(to, amount)
+    }
+
+    /// Burns from a free balance.
+    pub fn burn_free(&mut self, a: &AccountId, amount: Balance) -> Result<(), CallError> {
+        self.debit_free_raw(a, amount)?;
+        let mut t = self.totals();
+        t.free = t.free.checked_sub(amount).ok_or(CallError::Overflow)?;
+        t.burned = t.burned.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// Moves free balance into a lock (the subnet record holds the amount).
+    pub fn lock_free(&mut self, a: &AccountId, amount: Balance) -> Result<(), CallError> {
+        self.debit_free_raw(a, amount)?;
+        let mut t = self.totals();
+        t.free = t.free.checked_sub(amount).ok_or(CallError::Overflow)?;
+        t.locked = t.locked.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// Creates free balance out of nothing (genesis only).
+    pub fn mint_free(&mut self, a: &AccountId, amount: Balance) -> Result<(), CallError> {
+        self.credit_free_raw(a, amount)?;
+        let mut t = self.totals();
+        t.free = t.free.checked_add(amount).ok_or(CallError::Overflow)?;
+        t.minted = t.minted.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// Adds to a stake entry and the hotkey's total (the source bucket is adjusted by the caller).
+    fn credit_stake_raw(
+        &mut self,
+        h: &AccountId,
+        c: &AccountId,
+        amount: Balance,
+    ) -> Result<(), CallError> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let mut hk: HotkeyInfo = self.hotkey(h).ok_or(CallError::HotkeyNotFound)?;
+        hk.total_stake = hk
+            .total_stake
+            .checked_add(amount)
+            .ok_or(CallError::Overflow)?;
+        self.put(keys::hotkey(h), &hk);
+        let s = self
+            .stake(h, c)
+            .checked_add(amount)
+            .ok_or(CallError::Overflow)?;
+        self.put(keys::stake(h, c), &s);
+        Ok(())
+    }
+
+    /// Free balance → stake.
+    pub fn stake_from_free(
+        &mut self,
+        c: &AccountId,
+        h: &AccountId,
+        amount: Balance,
+    ) -> Result<(), CallError> {
+        self.debit_free_raw(c, amount)?;
+        self.credit_stake_raw(h, c, amount)?;
+        let mut t = self.totals();
+        t.free = t.free.checked_sub(amount).ok_or(CallError::Overflow)?;
+        t.staked = t.staked.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// Stake → free balance.
+    pub fn unstake_to_free(
+        &mut self,
+        c: &AccountId,
+        h: &AccountId,
+        amount: Balance,
+    ) -> Result<(), CallError> {
+        let s = self.stake(h, c);
+        let left = s.checked_sub(amount).ok_or(CallError::InsufficientStake)?;
+        let mut hk = self.hotkey(h).ok_or(CallError::HotkeyNotFound)?;
+        hk.total_stake = hk
+            .total_stake
+            .checked_sub(amount)
+            .ok_or(CallError::Overflow)?;
+        self.put(keys::hotkey(h), &hk);
+        if left == 0 {
+            self.delete(keys::stake(h, c));
+        } else {
+            self.put(keys::stake(h, c), &left);
+        }
+        self.credit_free_raw(c, amount)?;
+        let mut t = self.totals();
+        t.staked = t.staked.checked_sub(amount).ok_or(CallError::Overflow)?;
+        t.free = t.free.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// Pending emission → stake (epoch payouts).
+    pub fn stake_from_pending(
+        &mut self,
+        h: &AccountId,
+        c: &AccountId,
+        amount: Balance,
+    ) -> Result<(), CallError> {
+        self.credit_stake_raw(h, c, amount)?;
+        let mut t = self.totals();
+        t.pending = t.pending.checked_sub(amount).ok_or(CallError::Overflow)?;
+        t.staked = t.staked.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// Pending emission → burned.
+    pub fn burn_pending(&mut self, amount: Balance) -> Result<(), CallError> {
+        let mut t = self.totals();
+        t.pending = t.pending.checked_sub(amount).ok_or(CallError::Overflow)?;
+        t.burned = t.burned.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
+    /// New emission → pending (the subnet record holds the amount).
+    pub fn mint_pending(&mut self, amount: Balance) -> Result<(), CallError> {
+        let mut t = self.totals();
+        t.pending = t.pending.checked_add(amount).ok_or(CallError::Overflow)?;
+        t.minted = t.minted.checked_add(amount).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+}

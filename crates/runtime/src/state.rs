@@ -1,0 +1,608 @@
+//! State records, their key layout, and typed access over an [`Overlay`].
+//!
+//! Key layout (every value is the SCALE encoding of the named record):
+//!
+//! | key | value |
+//! |---|---|
+//! | `g` `cfg` | [`ChainConfig`] |
+//! | `g` `tot` | [`Totals`] |
+//! | `g` `blk` | [`BlockInfo`] |
+//! | `a` ‖ account | [`AccountInfo`] |
+//! | `h` ‖ hotkey | [`HotkeyInfo`] |
+//! | `s` ‖ hotkey ‖ coldkey | stake, `u64` rao |
+//! | `n` ‖ netuid (BE) | [`SubnetInfo`] |
+//! | `u` ‖ netuid ‖ uid (BE) | [`Neuron`] |
+//! | `k` ‖ netuid ‖ hotkey | uid `u16` |
+//! | `w` ‖ netuid ‖ uid | weights row `Vec<(u16, u16)>` (submission order) |
+//! | `b` ‖ netuid ‖ uid | bonds row `Vec<(u16, u16)>` |
+//! | `c` ‖ netuid ‖ hotkey | pending commits `Vec<`[`WeightCommit`]`>` |
+
+use crate::store::{Overlay, StoreError};
+use parity_scale_codec::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+use tensornet_primitives::{AccountId, Balance, BlockNumber, Hash32, NetUid, Uid, RAO_PER_TAO};
+
+/// A coldkey's (or hotkey's) account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct AccountInfo {
+    /// Next transaction nonce.
+    pub nonce: u64,
+    /// Free balance, rao.
+    pub free: Balance,
+}
+
+/// A hotkey known to the chain (registered at least once).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct HotkeyInfo {
+    /// Owner coldkey.
+    pub owner: AccountId,
+    /// Delegate take `/65535`.
+    pub take: u16,
+    /// Block of the last take change (rate limit of increases).
+    pub last_take_change: BlockNumber,
+    /// Sum of all stake on this hotkey, rao.
+    pub total_stake: Balance,
+}
+
+/// The ledger aggregates. Invariant: `minted = free + staked + pending + locked + burned`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Totals {
+    /// Every rao ever created (genesis balances and emission).
+    pub minted: Balance,
+    /// Every rao destroyed (fees, registration prices, owner incentive, epoch dust).
+    pub burned: Balance,
+    /// Σ free balances.
+    pub free: Balance,
+    /// Σ stake.
+    pub staked: Balance,
+    /// Σ subnets' pending emission (server + validator + owner cut).
+    pub pending: Balance,
+    /// Σ network locks.
+    pub locked: Balance,
+}
+
+impl Totals {
+    /// `minted − burned`.
+    pub fn total_issuance(&self) -> Balance {
+        self.minted.saturating_sub(self.burned)
+    }
+    /// Checks `minted = free + staked + pending + locked + burned`.
+    pub fn check(&self) -> Result<(), String> {
+        let sum = [
+            self.free,
+            self.staked,
+            self.pending,
+            self.locked,
+            self.burned,
+        ]
+        .iter()
+        .try_fold(0u64, |a, b| a.checked_add(*b));
+        if sum == Some(self.minted) {
+            Ok(())
+        } else {
+            Err(format!("{self:?} does not add up"))
+        }
+    }
+}
+
+/// The last applied block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct BlockInfo {
+    /// Number.
+    pub number: BlockNumber,
+    /// Timestamp, ms.
+    pub timestamp: u64,
+}
+
+/// Per-subnet hyperparameters (see spec §1.2; defaults are the "new subnet" column).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetParams {
+    /// Blocks between epochs (0 = never).
+    pub tempo: u16,
+    /// Consensus majority `/65535`.
+    pub kappa: u16,
+    /// Bond EMA, ppm.
+    pub bonds_moving_average: u64,
+    /// Bonds penalty `/65535`.
+    pub bonds_penalty: u16,
+    /// Yuma 3.
+    pub yuma3_enabled: bool,
+    /// Liquid alpha.
+    pub liquid_alpha_enabled: bool,
+    /// Liquid alpha low.
+    pub alpha_low: u16,
+    /// Liquid alpha high.
+    pub alpha_high: u16,
+    /// Liquid alpha sigmoid steepness.
+    pub alpha_sigmoid_steepness: i16,
+    /// Top-k permits.
+    pub max_allowed_validators: u16,
+    /// Minimum weights per submission.
+    pub min_allowed_weights: u16,
+    /// Max normalized weight (65535 = no limit).
+    pub max_weight_limit: u16,
+    /// Activity cutoff, blocks.
+    pub activity_cutoff: u64,
+    /// Commit-reveal on.
+    pub commit_reveal_enabled: bool,
+    /// Reveal period, epochs.
+    pub reveal_period: u64,
+    /// Weights rate limit, blocks.
+    pub weights_rate_limit: u64,
+    /// Minimum weights version key.
+    pub weights_version_key: u64,
+    /// Immunity period, blocks.
+    pub immunity_period: u16,
+    /// Maximum UIDs.
+    pub max_allowed_uids: u16,
+    /// Serving rate limit, blocks.
+    pub serving_rate_limit: u64,
+    /// Relative emission weight.
+    pub emission_weight: u64,
+}
+
+impl Default for SubnetParams {
+    /// The reference's "new subnet" values.
+    fn default() -> Self {
+        SubnetParams {
+            tempo: 360,
+            kappa: 32_767,
+            bonds_moving_average: 900_000,
+            bonds_penalty: 65_535,
+            yuma3_enabled: true,
+            liquid_alpha_enabled: false,
+            alpha_low: 45_875,
+            alpha_high: 58_982,
+            alpha_sigmoid_steepness: 1000,
+            max_allowed_validators: 64,
+            min_allowed_weights: 1,
+            max_weight_limit: 65_535,
+            activity_cutoff: 5000,
+            commit_reveal_enabled: true,
+            reveal_period: 1,
+            weights_rate_limit: 100,
+            weights_version_key: 0,
+            immunity_period: 5000,
+            max_allowed_uids: 256,
+            serving_rate_limit: 50,
+            emission_weight: 1,
+        }
+    }
+}
+
+/// Chain-wide configuration (genesis parameters; root may change most of them).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// The root (sudo) key.
+    pub root: AccountId,
+    /// Flat fee of paying calls, rao.
+    pub tx_fee: Balance,
+    /// Base block emission before halving, rao.
+    pub block_emission: Balance,
+    /// Target block time, ms (used by the node).
+    pub block_time_ms: u64,
+    /// Accept loopback/private axon addresses.
+    pub allow_private_axons: bool,
+    /// Global stake threshold, rao.
+    pub stake_threshold: Balance,
+    /// Minimum network lock.
+    pub network_min_lock: Balance,
+    /// Lock decay interval, blocks.
+    pub network_lock_reduction_interval: u64,
+    /// Lock paid by the last network registration.
+    pub network_last_lock: Balance,
+    /// Block of the last network registration (0 = none).
+    pub network_last_lock_block: BlockNumber,
+    /// Highest netuid allowed.
+    pub max_subnets: u16,
+    /// Epochs per block.
+    pub max_epochs_per_block: u16,
+    /// Take of a newly registered hotkey `/65535`.
+    pub default_take: u16,
+    /// Max take `/65535`.
+    pub max_take: u16,
+    /// Blocks between take increases.
+    pub take_rate_limit: u64,
+    /// Pruning: immune UIDs are taken only when at most this many non-immune remain.
+    pub min_non_immune_uids: u16,
+    /// Pruning: owner-coldkey hotkeys (besides the owner hotkey) never pruned.
+    pub immune_owner_uids_limit: u16,
+    /// Registration price of a new subnet.
+    pub burn_initial: Balance,
+    /// Minimum registration price.
+    pub burn_min: Balance,
+    /// Maximum registration price.
+    pub burn_max: Balance,
+    /// Blocks for the price to halve.
+    pub burn_half_life: u64,
+    /// Price multiplier after a registration, percent (126 = ×1.26).
+    pub burn_increase_percent: u64,
+    /// Hyperparameters of every new subnet.
+    pub new_subnet: SubnetParams,
+}
+
+impl ChainConfig {
+    /// Defaults of the issue / reference, with the given root key.
+    pub fn with_root(root: AccountId) -> ChainConfig {
+        ChainConfig {
+            root,
+            tx_fee: 100_000,
+            block_emission: RAO_PER_TAO,
+            block_time_ms: 12_000,
+            allow_private_axons: false,
+            stake_threshold: 0,
+            network_min_lock: 1000 * RAO_PER_TAO,
+            network_lock_reduction_interval: 14 * 7200,
+            network_last_lock: 1000 * RAO_PER_TAO,
+            network_last_lock_block: 0,
+            max_subnets: 1024,
+            max_epochs_per_block: 2,
+            default_take: 11_796,
+            max_take: 11_796,
+            take_rate_limit: 216_000,
+            min_non_immune_uids: 10,
+            immune_owner_uids_limit: 1,
+            burn_initial: RAO_PER_TAO,
+            burn_min: 500_000,
+            burn_max: 100 * RAO_PER_TAO,
+            burn_half_life: 360,
+            burn_increase_percent: 126,
+            new_subnet: SubnetParams::default(),
+        }
+    }
+}
+
+/// A subnet.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct SubnetInfo {
+    /// Its netuid.
+    pub netuid: NetUid,
+    /// Owner coldkey.
+    pub owner: AccountId,
+    /// Owner hotkey (UID 0, never pruned).
+    pub owner_hotkey: AccountId,
+    /// Locked balance, rao.
+    pub lock: Balance,
+    /// Block of creation.
+    pub registered_at: BlockNumber,
+    /// Number of UIDs.
+    pub n: u16,
+    /// Current registration price, rao.
+    pub burn: Balance,
+    /// Pending server emission.
+    pub pending_server: Balance,
+    /// Pending validator emission.
+    pub pending_validator: Balance,
+    /// Pending owner cut.
+    pub pending_owner_cut: Balance,
+    /// Scheduler: block of the last epoch slot.
+    pub last_epoch_block: BlockNumber,
+    /// Scheduler: deferred epoch block (0 = none).
+    pub pending_epoch_at: BlockNumber,
+    /// Scheduler: blocks since the last epoch.
+    pub blocks_since_last_step: u64,
+    /// Epochs run so far.
+    pub epoch_index: u64,
+    /// Block of the last successful epoch (0 = none).
+    pub last_mechanism_step_block: BlockNumber,
+    /// Hyperparameters.
+    pub params: SubnetParams,
+}
+
+/// An axon endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct AxonInfo {
+    /// Block served.
+    pub block: BlockNumber,
+    /// Version.
+    pub version: u32,
+    /// Address (IPv4 in the low 32 bits).
+    pub ip: u128,
+    /// Port.
+    pub port: u16,
+    /// 4 or 6.
+    pub ip_type: u8,
+    /// Protocol.
+    pub protocol: u8,
+}
+
+/// One UID of a subnet, with the latest epoch outputs.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Neuron {
+    /// Hotkey.
+    pub hotkey: AccountId,
+    /// Block of the latest (re)registration.
+    pub block_at_registration: BlockNumber,
+    /// Block of the last weights set or commit.
+    pub last_update: BlockNumber,
+    /// Active in the last epoch.
+    pub active: bool,
+    /// Validator permit from the last epoch.
+    pub validator_permit: bool,
+    /// Normalized stake `/65535`.
+    pub stake_weight: u16,
+    /// Consensus `/65535`.
+    pub consensus: u16,
+    /// Incentive `/65535`.
+    pub incentive: u16,
+    /// Dividends `/65535`.
+    pub dividends: u16,
+    /// Validator trust `/65535`.
+    pub validator_trust: u16,
+    /// Emission of the last epoch, rao.
+    pub emission: Balance,
+    /// Axon, if served.
+    pub axon: Option<AxonInfo>,
+}
+
+impl Neuron {
+    /// A freshly (re)registered neuron.
+    pub fn new(hotkey: AccountId, now: BlockNumber) -> Neuron {
+        Neuron {
+            hotkey,
+            block_at_registration: now,
+            last_update: now,
+            active: true,
+            validator_permit: false,
+            stake_weight: 0,
+            consensus: 0,
+            incentive: 0,
+            dividends: 0,
+            validator_trust: 0,
+            emission: 0,
+            axon: None,
+        }
+    }
+}
+
+/// A pending weights commit.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct WeightCommit {
+    /// Commit hash.
+    pub hash: Hash32,
+    /// Subnet epoch index at commit time.
+    pub epoch: u64,
+    /// Block of the commit.
+    pub block: BlockNumber,
+}
+
+/// Key constructors (see the module table).
+pub mod keys {
+    use super::*;
+
+    /// Chain config.
+    pub const CONFIG: &[u8] = b"gcfg";
+    /// Ledger totals.
+    pub const TOTALS: &[u8] = b"gtot";
+    /// Last block info.
+    pub const BLOCK: &[u8] = b"gblk";
+    /// Prefix of accounts.
+    pub const ACCOUNT: u8 = b'a';
+    /// Prefix of hotkeys.
+    pub const HOTKEY: u8 = b'h';
+    /// Prefix of stakes.
+    pub const STAKE: u8 = b's';
+    /// Prefix of subnets.
+    pub const SUBNET: u8 = b'n';
+    /// Prefix of neurons.
+    pub const NEURON: u8 = b'u';
+    /// Prefix of hotkey→uid.
+    pub const UID: u8 = b'k';
+    /// Prefix of weights.
+    pub const WEIGHTS: u8 = b'w';
+    /// Prefix of bonds.
+    pub const BONDS: u8 = b'b';
+    /// Prefix of commits.
+    pub const COMMITS: u8 = b'c';
+
+    fn k(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+        v.push(prefix);
+        for p in parts {
+            v.extend_from_slice(p);
+        }
+        v
+    }
+    /// Account key.
+    pub fn account(a: &AccountId) -> Vec<u8> {
+        k(ACCOUNT, &[&a.0])
+    }
+    /// Hotkey key.
+    pub fn hotkey(h: &AccountId) -> Vec<u8> {
+        k(HOTKEY, &[&h.0])
+    }
+    /// Stake key.
+    pub fn stake(h: &AccountId, c: &AccountId) -> Vec<u8> {
+        k(STAKE, &[&h.0, &c.0])
+    }
+    /// Prefix of all stakes on a hotkey.
+    pub fn stake_prefix(h: &AccountId) -> Vec<u8> {
+        k(STAKE, &[&h.0])
+    }
+    /// Subnet key.
+    pub fn subnet(n: NetUid) -> Vec<u8> {
+        k(SUBNET, &[&n.to_be_bytes()])
+    }
+    /// Neuron key.
+    pub fn neuron(n: NetUid, uid: Uid) -> Vec<u8> {
+        k(NEURON, &[&n.to_be_bytes(), &uid.to_be_bytes()])
+    }
+    /// Hotkey→uid key.
+    pub fn uid(n: NetUid, h: &AccountId) -> Vec<u8> {
+        k(UID, &[&n.to_be_bytes(), &h.0])
+    }
+    /// Weights row key.
+    pub fn weights(n: NetUid, uid: Uid) -> Vec<u8> {
+        k(WEIGHTS, &[&n.to_be_bytes(), &uid.to_be_bytes()])
+    }
+    /// Bonds row key.
+    pub fn bonds(n: NetUid, uid: Uid) -> Vec<u8> {
+        k(BONDS, &[&n.to_be_bytes(), &uid.to_be_bytes()])
+    }
+    /// Commits key.
+    pub fn commits(n: NetUid, h: &AccountId) -> Vec<u8> {
+        k(COMMITS, &[&n.to_be_bytes(), &h.0])
+    }
+}
+
+/// Typed reads and writes over an [`Overlay`]. A value that does not decode is reported as a
+/// store error (corrupt state) and read as absent.
+pub struct State<'a> {
+    /// The overlay.
+    pub overlay: Overlay<'a>,
+}
+
+impl<'a> State<'a> {
+    /// Wraps an overlay.
+    pub fn new(overlay: Overlay<'a>) -> State<'a> {
+        State { overlay }
+    }
+
+    /// Reads and decodes.
+    pub fn get<T: Decode>(&self, key: &[u8]) -> Option<T> {
+        let bytes = self.overlay.get(key)?;
+        match T::decode(&mut bytes.as_slice()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.overlay.fail(StoreError(format!(
+                    "corrupt value under key {key:02x?}: {e}"
+                )));
+                None
+            }
+        }
+    }
+    /// Encodes and writes.
+    pub fn put<T: Encode>(&mut self, key: Vec<u8>, v: &T) {
+        self.overlay.put(key, v.encode());
+    }
+    /// Deletes.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.overlay.delete(key);
+    }
+
+    /// Chain config (a default with a zero root if genesis never wrote it).
+    pub fn config(&self) -> ChainConfig {
+        self.get(keys::CONFIG)
+            .unwrap_or_else(|| ChainConfig::with_root(AccountId([0; 32])))
+    }
+    /// Ledger totals.
+    pub fn totals(&self) -> Totals {
+        self.get(keys::TOTALS).unwrap_or_default()
+    }
+    /// Writes ledger totals.
+    pub fn set_totals(&mut self, t: &Totals) {
+        self.put(keys::TOTALS.to_vec(), t);
+    }
+    /// An account (default if absent).
+    pub fn account(&self, a: &AccountId) -> AccountInfo {
+        self.get(&keys::account(a)).unwrap_or_default()
+    }
+    /// Writes an account; an empty account (nonce 0, no balance) is deleted.
+    pub fn set_account(&mut self, a: &AccountId, info: &AccountInfo) {
+        if info.nonce == 0 && info.free == 0 {
+            self.delete(keys::account(a));
+        } else {
+            self.put(keys::account(a), info);
+        }
+    }
+    /// A hotkey.
+    pub fn hotkey(&self, h: &AccountId) -> Option<HotkeyInfo> {
+        self.get(&keys::hotkey(h))
+    }
+    /// A stake (0 if absent).
+    pub fn stake(&self, h: &AccountId, c: &AccountId) -> Balance {
+        self.get(&keys::stake(h, c)).unwrap_or(0)
+    }
+    /// A subnet.
+    pub fn subnet(&self, n: NetUid) -> Option<SubnetInfo> {
+        self.get(&keys::subnet(n))
+    }
+    /// Writes a subnet.
+    pub fn set_subnet(&mut self, s: &SubnetInfo) {
+        self.put(keys::subnet(s.netuid), s);
+    }
+    /// All netuids, ascending.
+    pub fn netuids(&self) -> Vec<NetUid> {
+        self.overlay
+            .scan_prefix(&[keys::SUBNET])
+            .into_iter()
+            .filter_map(|(k, _)| Some(u16::from_be_bytes([*k.get(1)?, *k.get(2)?])))
+            .collect()
+    }
+    /// A neuron.
+    pub fn neuron(&self, n: NetUid, uid: Uid) -> Option<Neuron> {
+        self.get(&keys::neuron(n, uid))
+    }
+    /// Writes a neuron.
+    pub fn set_neuron(&mut self, n: NetUid, uid: Uid, v: &Neuron) {
+        self.put(keys::neuron(n, uid), v);
+    }
+    /// UID of a hotkey on a subnet.
+    pub fn uid_of(&self, n: NetUid, h: &AccountId) -> Option<Uid> {
+        self.get(&keys::uid(n, h))
+    }
+    /// Weights row.
+    pub fn weights(&self, n: NetUid, uid: Uid) -> Vec<(u16, u16)> {
+        self.get(&keys::weights(n, uid)).unwrap_or_default()
+    }
+    /// Writes a weights row (empty = delete).
+    pub fn set_weights(&mut self, n: NetUid, uid: Uid, row: &Vec<(u16, u16)>) {
+        if row.is_empty() {
+            self.delete(keys::weights(n, uid));
+        } else {
+            self.put(keys::weights(n, uid), row);
+        }
+    }
+    /// Bonds row.
+    pub fn bonds(&self, n: NetUid, uid: Uid) -> Vec<(u16, u16)> {
+        self.get(&keys::bonds(n, uid)).unwrap_or_default()
+    }
+    /// Writes a bonds row (empty = delete).
+    pub fn set_bonds(&mut self, n: NetUid, uid: Uid, row: &Vec<(u16, u16)>) {
+        if row.is_empty() {
+            self.delete(keys::bonds(n, uid));
+        } else {
+            self.put(keys::bonds(n, uid), row);
+        }
+    }
+    /// Pending commits.
+    pub fn commits(&self, n: NetUid, h: &AccountId) -> Vec<WeightCommit> {
+        self.get(&keys::commits(n, h)).unwrap_or_default()
+    }
+    /// Writes pending commits (empty = delete).
+    pub fn set_commits(&mut self, n: NetUid, h: &AccountId, c: &Vec<WeightCommit>) {
+        if c.is_empty() {
+            self.delete(keys::commits(n, h));
+        } else {
+            self.put(keys::commits(n, h), c);
+        }
+    }
+    /// Every pending-commit queue of a subnet, in key order.
+    pub fn all_commits(&self, n: NetUid) -> Vec<(AccountId, Vec<WeightCommit>)> {
+        let mut prefix = vec![keys::COMMITS];
+        prefix.extend_from_slice(&n.to_be_bytes());
+        self.overlay
+            .scan_prefix(&prefix)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let acc: [u8; 32] = k.get(3..35)?.try_into().ok()?;
+                let c = Vec::<WeightCommit>::decode(&mut v.as_slice()).ok()?;
+                Some((AccountId(acc), c))
+            })
+            .collect()
+    }
+    /// Every `(coldkey, stake)` on a hotkey, in key order.
+    pub fn stakers(&self, h: &AccountId) -> Vec<(AccountId, Balance)> {
+        self.overlay
+            .scan_prefix(&keys::stake_prefix(h))
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let acc: [u8; 32] = k.get(33..65)?.try_into().ok()?;
+                let s = u64::decode(&mut v.as_slice()).ok()?;
+                Some((AccountId(acc), s))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,225 @@
+//! The state behind a trait: byte keys to byte values, plus the write overlay a block is
+//! executed in.
+//!
+//! A block never writes to its [`StateStore`] directly. It runs in an [`Overlay`] and yields a
+//! [`StateChanges`] (every changed key, sorted, with its new value or a deletion). The caller
+//! commits that set atomically ([`MemStore::commit`] here, one redb write transaction in the
+//! node) and feeds the same set to the state-root tracker ([`crate::StateRoot`]).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+/// A failure of the backing store (I/O or corrupt data). It aborts the block being executed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("state store: {0}")]
+pub struct StoreError(pub String);
+
+/// Read access to the chain state. Keys and values are opaque bytes; the key layout is in
+/// [`crate::state`].
+pub trait StateStore {
+    /// The value stored under `key`, if any.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every `(key, value)` whose key starts with `prefix`, in ascending key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+}
+
+/// The changes one block (or genesis) makes: key → new value, `None` for a deletion. Sorted
+/// by key, so iterating it is deterministic.
+pub type StateChanges = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// An in-memory [`StateStore`] (tests, benches, simulator). Iteration order is key order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemStore {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemStore {
+    /// An empty store.
+    pub fn new() -> MemStore {
+        MemStore::default()
+    }
+    /// Applies a change set (the in-memory equivalent of the node's atomic write).
+    pub fn commit(&mut self, changes: &StateChanges) {
+        for (k, v) in changes {
+            match v {
+                Some(v) => {
+                    self.map.insert(k.clone(), v.clone());
+                }
+                None => {
+                    self.map.remove(k);
+                }
+            }
+        }
+    }
+    /// Number of keys stored.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    /// All entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
+        self.map.iter()
+    }
+}
+
+impl StateStore for MemStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.map.get(key).cloned())
+    }
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        Ok(self
+            .map
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+}
+
+/// Two layers of pending writes over a base store: the block layer and the transaction layer.
+/// A transaction's writes go to the transaction layer and are merged into the block layer by
+/// [`Overlay::commit_tx`] or dropped by [`Overlay::rollback_tx`].
+///
+/// Read failures of the base store do not propagate through every call site: the first one is
+/// recorded ([`Overlay::take_error`]) and the block executor aborts the block when it sees it.
+pub struct Overlay<'a> {
+    base: &'a dyn StateStore,
+    block: StateChanges,
+    tx: StateChanges,
+    error: RefCell<Option<StoreError>>,
+}
+
+impl<'a> Overlay<'a> {
+    /// An overlay with no pending writes.
+    pub fn new(base: &'a dyn StateStore) -> Overlay<'a> {
+        Overlay {
+            base,
+            block: StateChanges::new(),
+            tx: StateChanges::new(),
+            error: RefCell::new(None),
+        }
+    }
+
+    /// Records a store failure (the first one wins).
+    pub fn fail(&self, err: StoreError) {
+        let mut e = self.error.borrow_mut();
+        if e.is_none() {
+            *e = Some(err);
+        }
+    }
+
+    /// The first store failure seen, if any.
+    pub fn take_error(&self) -> Option<StoreError> {
+        self.error.borrow_mut().take()
+    }
+
+    /// Reads a key through both layers.
+    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Some(v) = self.tx.get(key) {
+            return v.clone();
+        }
+        if let Some(v) = self.block.get(key) {
+            return v.clone();
+        }
+        match self.base.get(key) {
+            Ok(v) => v,
+            Err(e) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
+    /// Writes a key in the transaction layer.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.tx.insert(key, Some(value));
+    }
+
+    /// Deletes a key in the transaction layer.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.tx.insert(key, None);
+    }
+
+    /// Every live `(key, value)` under `prefix`, in key order, through both layers.
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = match self.base.scan_prefix(prefix) {
+            Ok(v) => v.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            Err(e) => {
+                self.fail(e);
+                BTreeMap::new()
+            }
+        };
+        for layer in [&self.block, &self.tx] {
+            for (k, v) in layer
+                .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(prefix))
+            {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        merged
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect()
+    }
+
+    /// Keeps the current transaction's writes.
+    pub fn commit_tx(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        self.block.extend(tx);
+    }
+
+    /// Drops the current transaction's writes.
+    pub fn rollback_tx(&mut self) {
+        self.tx.clear();
+    }
+
+    /// Commits any open transaction layer and returns every change, dropping writes that
+    /// leave a key as it was in the base store.
+    pub fn into_changes(mut self) -> Result<StateChanges, StoreError> {
+        self.commit_tx();
+        if let Some(e) = self.take_error() {
+            return Err(e);
+        }
+        let mut out = StateChanges::new();
+        for (k, v) in self.block {
+            let old = self.base.get(&k)?;
+            if old != v {
+                out.insert(k, v);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_layers_and_scan() {
+        let mut base = MemStore::new();
+        let mut c = StateChanges::new();
+        c.insert(b"a1".to_vec(), Some(b"x".to_vec()));
+        c.insert(b"a2".to_vec(), Some(b"y".to_vec()));
+        c.insert(b"b1".to_vec(), Some(b"z".to_vec()));
+        base.commit(&c);
+        let mut o = Overlay::new(&base);
+        o.put(b"a3".to_vec(), b"w".to_vec());
+        o.delete(b"a1".to_vec());
+        let scan: Vec<_> = o.scan_prefix(b"a").into_iter().map(|(k, _)| k).collect();
+        assert_eq!(scan, vec![b"a2".to_vec(), b"a3".to_vec()]);
+        o.rollback_tx();
+        assert_eq!(o.get(b"a1"), Some(b"x".to_vec()));
+        o.put(b"a2".to_vec(), b"y".to_vec()); // same value: no change
+        o.put(b"b1".to_vec(), b"q".to_vec());
+        o.commit_tx();
+        let ch = o.into_changes().unwrap();
+        assert_eq!(ch.len(), 1);
+        assert_eq!(ch.get(b"b1".as_slice()), Some(&Some(b"q".to_vec())));
+    }
+}

@@ -1,0 +1,261 @@
+//! Read-only views of a state store: the metagraph, accounts, stake, and a full ledger audit.
+
+use crate::state::{
+    keys, AccountInfo, AxonInfo, ChainConfig, HotkeyInfo, State, SubnetInfo, SubnetParams, Totals,
+};
+use crate::store::{Overlay, StateStore, StoreError};
+use parity_scale_codec::Decode;
+use serde::{Deserialize, Serialize};
+use tensornet_primitives::{AccountId, Balance, BlockNumber, NetUid, Uid};
+
+/// One UID in a [`Metagraph`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeuronView {
+    /// UID.
+    pub uid: Uid,
+    /// Hotkey.
+    pub hotkey: AccountId,
+    /// Owner coldkey of the hotkey.
+    pub coldkey: AccountId,
+    /// Total stake on the hotkey, rao.
+    pub stake: Balance,
+    /// Validator permit.
+    pub validator_permit: bool,
+    /// Active.
+    pub active: bool,
+    /// Last weights set / commit block.
+    pub last_update: BlockNumber,
+    /// Registration block.
+    pub block_at_registration: BlockNumber,
+    /// Consensus `/65535`.
+    pub consensus: u16,
+    /// Incentive `/65535`.
+    pub incentive: u16,
+    /// Dividends `/65535`.
+    pub dividends: u16,
+    /// Validator trust `/65535`.
+    pub validator_trust: u16,
+    /// Stake weight `/65535`.
+    pub stake_weight: u16,
+    /// Last epoch emission, rao.
+    pub emission: Balance,
+    /// Delegate take `/65535`.
+    pub take: u16,
+    /// Axon.
+    pub axon: Option<AxonInfo>,
+    /// Weights row (when requested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<(u16, u16)>>,
+    /// Bonds row (when requested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonds: Option<Vec<(u16, u16)>>,
+}
+
+/// A subnet's full metagraph.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metagraph {
+    /// Block the view was read at.
+    pub block: BlockNumber,
+    /// Subnet record (owner, lock, price, pending emission, scheduler state, hyperparameters).
+    pub subnet: SubnetInfo,
+    /// Per UID, ascending.
+    pub neurons: Vec<NeuronView>,
+}
+
+/// Reads a subnet's metagraph; `with_matrices` adds weight and bond rows.
+pub fn metagraph(
+    store: &dyn StateStore,
+    netuid: NetUid,
+    with_matrices: bool,
+) -> Result<Option<Metagraph>, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let Some(subnet) = st.subnet(netuid) else {
+        return check(&st, None);
+    };
+    let block = st
+        .get::<crate::state::BlockInfo>(keys::BLOCK)
+        .unwrap_or_default()
+        .number;
+    let mut neurons = Vec::with_capacity(usize::from(subnet.n));
+    for uid in 0..subnet.n {
+        let Some(n) = st.neuron(netuid, uid) else {
+            continue;
+        };
+        let hk: Option<HotkeyInfo> = st.hotkey(&n.hotkey);
+        neurons.push(NeuronView {
+            uid,
+            hotkey: n.hotkey,
+            coldkey: hk.as_ref().map(|h| h.owner).unwrap_or_default(),
+            stake: hk.as_ref().map(|h| h.total_stake).unwrap_or(0),
+            validator_permit: n.validator_permit,
+            active: n.active,
+            last_update: n.last_update,
+            block_at_registration: n.block_at_registration,
+            consensus: n.consensus,
+            incentive: n.incentive,
+            dividends: n.dividends,
+            validator_trust: n.validator_trust,
+            stake_weight: n.stake_weight,
+            emission: n.emission,
+            take: hk.as_ref().map(|h| h.take).unwrap_or(0),
+            axon: n.axon,
+            weights: with_matrices.then(|| st.weights(netuid, uid)),
+            bonds: with_matrices.then(|| st.bonds(netuid, uid)),
+        });
+    }
+    check(
+        &st,
+        Some(Metagraph {
+            block,
+            subnet,
+            neurons,
+        }),
+    )
+}
+
+fn check<T>(st: &State<'_>, v: T) -> Result<T, StoreError> {
+    match st.overlay.take_error() {
+        Some(e) => Err(e),
+        None => Ok(v),
+    }
+}
+
+/// An account (nonce, free balance).
+pub fn account(store: &dyn StateStore, a: &AccountId) -> Result<AccountInfo, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.account(a);
+    check(&st, v)
+}
+
+/// A hotkey's record.
+pub fn hotkey(store: &dyn StateStore, h: &AccountId) -> Result<Option<HotkeyInfo>, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.hotkey(h);
+    check(&st, v)
+}
+
+/// The stake of `coldkey` on `hotkey`.
+pub fn stake(
+    store: &dyn StateStore,
+    hotkey: &AccountId,
+    coldkey: &AccountId,
+) -> Result<Balance, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.stake(hotkey, coldkey);
+    check(&st, v)
+}
+
+/// The chain configuration.
+pub fn config(store: &dyn StateStore) -> Result<ChainConfig, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.config();
+    check(&st, v)
+}
+
+/// The ledger aggregates.
+pub fn totals(store: &dyn StateStore) -> Result<Totals, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.totals();
+    check(&st, v)
+}
+
+/// Every subnet, ascending netuid.
+pub fn subnets(store: &dyn StateStore) -> Result<Vec<SubnetInfo>, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st
+        .netuids()
+        .into_iter()
+        .filter_map(|n| st.subnet(n))
+        .collect();
+    check(&st, v)
+}
+
+/// A subnet's hyperparameters.
+pub fn hyperparameters(
+    store: &dyn StateStore,
+    netuid: NetUid,
+) -> Result<Option<SubnetParams>, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.subnet(netuid).map(|s| s.params);
+    check(&st, v)
+}
+
+/// Recomputes every ledger bucket from the records (a full scan) and checks it against the
+/// stored aggregates and the invariant `minted = free + staked + pending + locked + burned`.
+/// Also checks each hotkey's `total_stake` against its stake entries.
+pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
+    let all = store.scan_prefix(&[]).map_err(|e| e.to_string())?;
+    let mut free = 0u128;
+    let mut staked = 0u128;
+    let mut pending = 0u128;
+    let mut locked = 0u128;
+    let mut per_hotkey: std::collections::BTreeMap<[u8; 32], u128> = Default::default();
+    let mut hotkey_totals: std::collections::BTreeMap<[u8; 32], u128> = Default::default();
+    let mut totals: Option<Totals> = None;
+    for (k, v) in &all {
+        let dec_err = |e: parity_scale_codec::Error| format!("key {k:02x?}: {e}");
+        match k.first() {
+            Some(&keys::ACCOUNT) => {
+                free += u128::from(
+                    AccountInfo::decode(&mut v.as_slice())
+                        .map_err(dec_err)?
+                        .free,
+                )
+            }
+            Some(&keys::STAKE) => {
+                let s = u64::decode(&mut v.as_slice()).map_err(dec_err)?;
+                staked += u128::from(s);
+                let h: [u8; 32] = k
+                    .get(1..33)
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or("bad stake key")?;
+                *per_hotkey.entry(h).or_default() += u128::from(s);
+            }
+            Some(&keys::HOTKEY) => {
+                let h = HotkeyInfo::decode(&mut v.as_slice()).map_err(dec_err)?;
+                let id: [u8; 32] = k
+                    .get(1..33)
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or("bad hotkey key")?;
+                hotkey_totals.insert(id, u128::from(h.total_stake));
+            }
+            Some(&keys::SUBNET) => {
+                let s = SubnetInfo::decode(&mut v.as_slice()).map_err(dec_err)?;
+                pending += u128::from(s.pending_server)
+                    + u128::from(s.pending_validator)
+                    + u128::from(s.pending_owner_cut);
+                locked += u128::from(s.lock);
+            }
+            _ if k.as_slice() == keys::TOTALS => {
+                totals = Some(Totals::decode(&mut v.as_slice()).map_err(dec_err)?)
+            }
+            _ => {}
+        }
+    }
+    let t = totals.unwrap_or_default();
+    for (h, s) in &per_hotkey {
+        if hotkey_totals.get(h).copied().unwrap_or(0) != *s {
+            return Err(format!(
+                "hotkey {} total_stake differs from its stake entries",
+                AccountId(*h)
+            ));
+        }
+    }
+    if hotkey_totals.values().sum::<u128>() != staked {
+        return Err("hotkey totals differ from stake entries".into());
+    }
+    let scanned = (free, staked, pending, locked);
+    let stored = (
+        u128::from(t.free),
+        u128::from(t.staked),
+        u128::from(t.pending),
+        u128::from(t.locked),
+    );
+    if scanned != stored {
+        return Err(format!(
+            "scanned (free, staked, pending, locked) = {scanned:?}, aggregates {stored:?}"
+        ));
+    }
+    t.check()?;
+    Ok(t)
+}
