@@ -859,27 +859,28 @@ mod tests {
     }
 
     fn arb_case() -> impl Strategy<Value = (Csr, Vec<Q32>, Q32, usize)> {
-        (1usize..40).prop_flat_map(|n| {
-            let rows = prop::collection::vec(
-                prop::collection::vec((0..n as u16, 0u16..6), 0..n + 3),
-                n,
-            );
-            let stakes = prop::collection::vec(0u64..5, n);
-            (rows, stakes, 0u16..=65535, Just(n))
-        })
-        .prop_map(|(rows, stakes, kappa, n)| {
-            // Few distinct weight values so ties are common.
-            let mut w = Csr::with_capacity(n, 0);
-            for row in &rows {
-                for (j, v) in row {
-                    w.push(*j, Q32::from_num(*v) / 8);
+        (1usize..40)
+            .prop_flat_map(|n| {
+                let rows = prop::collection::vec(
+                    prop::collection::vec((0..n as u16, 0u16..6), 0..n + 3),
+                    n,
+                );
+                let stakes = prop::collection::vec(0u64..5, n);
+                (rows, stakes, 0u16..=65535, Just(n))
+            })
+            .prop_map(|(rows, stakes, kappa, n)| {
+                // Few distinct weight values so ties are common.
+                let mut w = Csr::with_capacity(n, 0);
+                for row in &rows {
+                    for (j, v) in row {
+                        w.push(*j, Q32::from_num(*v) / 8);
+                    }
+                    w.end_row();
                 }
-                w.end_row();
-            }
-            let mut a: Vec<Q32> = stakes.iter().map(|s| Q32::from_num(*s)).collect();
-            normalize(&mut a);
-            (w, a, u16_proportion(kappa), n)
-        })
+                let mut a: Vec<Q32> = stakes.iter().map(|s| Q32::from_num(*s)).collect();
+                normalize(&mut a);
+                (w, a, u16_proportion(kappa), n)
+            })
     }
 
     proptest! {
