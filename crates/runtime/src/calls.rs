@@ -253,8 +253,15 @@ pub fn create_subnet(
         pending_server: 0,
         pending_validator: 0,
         pending_owner_cut: 0,
+        // Stagger (spec §5.1): the first epoch is due `tempo − netuid mod tempo` blocks from
+        // now; before block `stagger` that cannot be expressed as a past epoch block, so it is
+        // scheduled through `pending_epoch_at` instead.
         last_epoch_block: now.saturating_sub(stagger),
-        pending_epoch_at: 0,
+        pending_epoch_at: if now < stagger && stagger > 0 {
+            now + u64::from(params.tempo) - stagger
+        } else {
+            0
+        },
         blocks_since_last_step: 0,
         epoch_index: 0,
         last_mechanism_step_block: 0,
@@ -545,7 +552,7 @@ pub fn max_upscale_u16(values: &[u16]) -> Vec<u16> {
     } else {
         values
             .iter()
-            .map(|&e| round((u128::from(e) * 65535 << 32) / u128::from(m)))
+            .map(|&e| round(((u128::from(e) * 65535) << 32) / u128::from(m)))
             .collect()
     }
 }
@@ -832,9 +839,7 @@ pub fn apply_hyperparameter(
         H::WeightsVersionKey(v) => p.weights_version_key = v,
         H::ImmunityPeriod(v) => p.immunity_period = v,
         H::MaxAllowedUids(v) => {
-            range(
-                v >= sub.n && v >= 1 && v <= MAX_UIDS_LIMIT && v >= p.max_allowed_validators.min(v),
-            )?;
+            range(v >= sub.n && (1..=MAX_UIDS_LIMIT).contains(&v))?;
             p.max_allowed_uids = v;
         }
         H::ServingRateLimit(v) => p.serving_rate_limit = v,

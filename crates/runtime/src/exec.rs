@@ -449,7 +449,9 @@ fn run_epoch(
             } else {
                 st.stake_from_pending(&nr.hotkey, &hk.owner, take)?;
                 for (c, s) in &stakers {
-                    let amt = (u128::from(rest) * u128::from(*s) / total) as u64;
+                    let amt = (u128::from(rest) * u128::from(*s))
+                        .checked_div(total)
+                        .unwrap_or(0) as u64;
                     st.stake_from_pending(&nr.hotkey, c, amt)?;
                     given += amt;
                 }

@@ -21,6 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use tensornet_primitives::Hash32;
 
 const DEPTH: usize = 16;
+
+/// The leaves of one bucket: key hash → value hash.
+type Bucket = BTreeMap<[u8; 32], [u8; 32]>;
 const BUCKETS: usize = 1 << DEPTH;
 
 /// The Merkle tree over the state, kept in memory (about 4 MiB plus 64 bytes per entry).
@@ -28,7 +31,7 @@ const BUCKETS: usize = 1 << DEPTH;
 /// [`StateRoot::preview`] and [`StateRoot::commit`] per block.
 #[derive(Clone)]
 pub struct StateRoot {
-    buckets: BTreeMap<u16, BTreeMap<[u8; 32], [u8; 32]>>,
+    buckets: BTreeMap<u16, Bucket>,
     /// `levels[0]` = bucket hashes (2^16), `levels[DEPTH]` = the root (1).
     levels: Vec<Vec<[u8; 32]>>,
 }
@@ -36,7 +39,7 @@ pub struct StateRoot {
 /// A computed but not yet applied root update (see [`StateRoot::preview`]).
 pub struct RootUpdate {
     root: Hash32,
-    buckets: Vec<(u16, BTreeMap<[u8; 32], [u8; 32]>)>,
+    buckets: Vec<(u16, Bucket)>,
     nodes: Vec<BTreeMap<usize, [u8; 32]>>,
 }
 
@@ -70,7 +73,7 @@ fn node_hash(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
     blake2b_256(&buf).0
 }
 
-fn bucket_hash(leaves: &BTreeMap<[u8; 32], [u8; 32]>) -> [u8; 32] {
+fn bucket_hash(leaves: &Bucket) -> [u8; 32] {
     if leaves.is_empty() {
         return [0; 32];
     }
@@ -126,7 +129,7 @@ impl StateRoot {
 
     /// Computes the root after applying `changes`, without changing `self`.
     pub fn preview(&self, changes: &StateChanges) -> RootUpdate {
-        let mut touched: BTreeMap<u16, BTreeMap<[u8; 32], [u8; 32]>> = BTreeMap::new();
+        let mut touched: BTreeMap<u16, Bucket> = BTreeMap::new();
         for (k, v) in changes {
             let kh = blake2b_256(k).0;
             let b = bucket_of(&kh);

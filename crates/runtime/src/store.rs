@@ -15,13 +15,16 @@ use std::ops::Bound;
 #[error("state store: {0}")]
 pub struct StoreError(pub String);
 
+/// Key-value pairs in key order.
+pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Read access to the chain state. Keys and values are opaque bytes; the key layout is in
 /// [`crate::state`].
 pub trait StateStore {
     /// The value stored under `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every `(key, value)` whose key starts with `prefix`, in ascending key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError>;
 }
 
 /// The changes one block (or genesis) makes: key → new value, `None` for a deletion. Sorted
@@ -70,7 +73,7 @@ impl StateStore for MemStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.map.get(key).cloned())
     }
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
         Ok(self
             .map
             .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
@@ -145,7 +148,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// Every live `(key, value)` under `prefix`, in key order, through both layers.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pub fn scan_prefix(&self, prefix: &[u8]) -> KeyValues {
         let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = match self.base.scan_prefix(prefix) {
             Ok(v) => v.into_iter().map(|(k, v)| (k, Some(v))).collect(),
             Err(e) => {
