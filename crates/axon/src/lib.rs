@@ -33,6 +33,7 @@
 //! Error responses carry `bt_header_axon_nonce/uuid/version` but no axon signature (the
 //! reference's is never checked by any client).
 
+pub mod bench;
 pub mod dendrite;
 pub mod headers;
 pub mod priority;
