@@ -227,6 +227,35 @@ impl Wallet {
         Ok(self.path().join("hotkeys").join(format!("{hotkey}pub.txt")))
     }
 
+    /// The wallet's existing folders and key files that group or others may read or write (btcli
+    /// folders are often 0755). Callers warn about these; they are not an error. Empty on
+    /// non-Unix systems.
+    pub fn loose_permissions(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mut paths = vec![
+                self.path(),
+                self.coldkey_path(),
+                self.path().join("hotkeys"),
+            ];
+            for h in self.hotkeys().unwrap_or_default() {
+                if let Ok(p) = self.hotkey_path(&h) {
+                    paths.push(p);
+                }
+            }
+            for p in paths {
+                if let Ok(m) = std::fs::metadata(&p) {
+                    if m.permissions().mode() & 0o077 != 0 {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the coldkey file exists.
     pub fn has_coldkey(&self) -> bool {
         self.coldkey_path().is_file()
@@ -479,6 +508,9 @@ mod tests {
             assert_eq!(mode(&w.hotkey_path("default").unwrap()), 0o600);
             assert_eq!(mode(&w.path()), 0o700);
             assert_eq!(mode(&w.path().join("hotkeys")), 0o700);
+            assert!(w.loose_permissions().is_empty());
+            std::fs::set_permissions(w.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+            assert_eq!(w.loose_permissions(), vec![w.path()]);
         }
     }
 
