@@ -1,0 +1,1 @@
+//! # tensornet-client (work in progress)

@@ -1,0 +1,1 @@
+//! # tensornet-node (work in progress)

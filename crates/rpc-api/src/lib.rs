@@ -1,0 +1,1 @@
+//! # tensornet-rpc-api (work in progress)

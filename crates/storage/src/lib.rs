@@ -1,0 +1,1 @@
+//! # tensornet-storage (work in progress)

@@ -1,0 +1,1 @@
+//! # tensornet-subnet (work in progress)

@@ -1,0 +1,1 @@
+//! # tensornet-subnet-supervised (work in progress)
