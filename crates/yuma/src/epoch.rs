@@ -19,8 +19,10 @@
 
 use crate::fixed::{
     exp_fast, normalize, proportion_to_u16, q32_int, q64_to_q32, safe_div, safe_div64, share_of,
-    sum, u16_proportion, HALF, ONE, Q32, Q64, ZERO,
+    sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
 };
+use std::borrow::Cow;
+
 use crate::sparse::{Csr, Scratch};
 use crate::types::{EpochInputs, EpochOutputs, LegacyOutputs, SparseRow};
 
@@ -77,17 +79,8 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     // §2.7 consensus, clipping, trust, incentive.
     let kappa = u16_proportion(hp.kappa);
     let c = consensus(&w, &a, kappa, n);
-    let wc = clip(&w, &c);
-    let vt: Vec<Q32> = (0..n).map(|i| sum(wc.row_vals(i))).collect();
-    let mut r = vec![ZERO; n];
-    for (i, ai) in a.iter().enumerate() {
-        for (j, v) in wc.row_cols(i).iter().zip(wc.row_vals(i)) {
-            let rj = &mut r[usize::from(*j)];
-            *rj = rj.saturating_add(ai.saturating_mul(*v));
-        }
-    }
-    let rank_clipped = r.clone();
-    let mut inc = r;
+    let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(&w, &c, &a);
+    let mut inc = rank_clipped.clone();
     normalize(&mut inc);
 
     // §2.8 weights for bonds.
@@ -140,14 +133,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     let validator_emission: Vec<u64> = nve.iter().map(|x| share_of(*x, rao)).collect();
     let emission: Vec<u64> = nce.iter().map(|x| share_of(*x, rao)).collect();
 
-    // Legacy outputs: unclipped rank for trust, pruning scores from the combined share.
-    let mut rank_unclipped = vec![ZERO; n];
-    for (i, ai) in a.iter().enumerate() {
-        for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
-            let rj = &mut rank_unclipped[usize::from(*j)];
-            *rj = rj.saturating_add(ai.saturating_mul(*v));
-        }
-    }
+    // Legacy outputs: trust from the clipped and unclipped ranks, pruning scores.
     let trust: Vec<u16> = rank_clipped
         .iter()
         .zip(&rank_unclipped)
@@ -201,6 +187,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
 /// Q64 bits; that is computed with the integer sum in `u128`. It equals the reference
 /// wherever the reference's Q64 sum does not overflow (total below 2^63 rao) and stays
 /// correct (no saturation, shares summing to at most 1) above that.
+#[inline(never)]
 pub(crate) fn stake_vector(stake: &[u64], threshold: u64, owner: Option<usize>) -> Vec<Q32> {
     let raw: Vec<u64> = stake
         .iter()
@@ -244,6 +231,7 @@ pub(crate) fn top_k_nonzero(v: &[Q32], k: usize) -> Vec<bool> {
 
 /// §2.5: rows of forbidden uids emptied, self-weights (but the owner's) removed, outdated
 /// entries removed, out-of-range columns dropped, rows normalised.
+#[inline(never)]
 fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> Csr {
     let n = usize::from(inp.n);
     let nnz: usize = inp.weights.iter().map(Vec::len).sum();
@@ -264,8 +252,9 @@ fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>)
                 w.push(*j, v);
             }
             if total > ZERO {
+                let d = QDiv::new(total);
                 for v in &mut w.vals[row_start..] {
-                    *v = safe_div(*v, total);
+                    *v = d.div(*v);
                 }
             }
         }
@@ -282,6 +271,7 @@ fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>)
 /// `minority = ΣP ⊖ κ` (the largest value if none does). All partial sums are exact integers
 /// far from saturation, so the result does not depend on the pivot order; this
 /// implementation selects that value directly with a three-way quickselect per column.
+#[inline(never)]
 pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
     let mut c = vec![ZERO; n];
     // Positive active stakes, normalised again.
@@ -296,45 +286,45 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
 
     // Transpose the rows of positive stake: per column, (weight, stake) pairs. Within a row
     // a repeated column keeps its last value (the reference fills a dense column by
-    // assignment).
-    let mut count = vec![0usize; n + 1];
+    // assignment); such rows (unsorted input) are de-duplicated first.
     let mut dedup: Option<Scratch> = None;
-    let mut row_entries: Vec<(u16, Q32)> = Vec::new();
-    let mut per_row: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
-    let mut flat: Vec<(u16, Q32)> = Vec::new();
+    let mut fixed_rows: Vec<Option<(Vec<u16>, Vec<Q32>)>> = Vec::with_capacity(rows.len());
     for &i in &rows {
-        let begin = flat.len();
         if w.row_is_sorted(i) {
-            flat.extend(
-                w.row_cols(i)
-                    .iter()
-                    .copied()
-                    .zip(w.row_vals(i).iter().copied()),
-            );
+            fixed_rows.push(None);
         } else {
             let sc = dedup.get_or_insert_with(|| Scratch::new(n));
             for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
                 sc.touch(*j);
                 sc.val[usize::from(*j)] = *v;
             }
-            row_entries.clear();
-            row_entries.extend(sc.touched.iter().map(|j| (*j, sc.val[usize::from(*j)])));
+            let cols: Vec<u16> = sc.touched.clone();
+            let vals: Vec<Q32> = cols.iter().map(|j| sc.val[usize::from(*j)]).collect();
             sc.clear();
-            flat.extend_from_slice(&row_entries);
+            fixed_rows.push(Some((cols, vals)));
         }
-        per_row.push((begin, flat.len()));
     }
-    for (j, _) in &flat {
-        count[usize::from(*j) + 1] += 1;
+    let row_of = |k: usize| -> (&[u16], &[Q32]) {
+        match &fixed_rows[k] {
+            Some((c, v)) => (c.as_slice(), v.as_slice()),
+            None => (w.row_cols(rows[k]), w.row_vals(rows[k])),
+        }
+    };
+    let mut count = vec![0usize; n + 1];
+    for k in 0..rows.len() {
+        for j in row_of(k).0 {
+            count[usize::from(*j) + 1] += 1;
+        }
     }
     for j in 0..n {
         count[j + 1] += count[j];
     }
     let mut fill = count.clone();
-    let mut col_entries: Vec<(i64, i64)> = vec![(0, 0); flat.len()];
-    for (k, (begin, end)) in per_row.iter().enumerate() {
-        let pk = p[k].to_bits();
-        for (j, v) in &flat[*begin..*end] {
+    let mut col_entries: Vec<(i64, i64)> = vec![(0, 0); count[n]];
+    for (k, pk) in p.iter().enumerate() {
+        let pk = pk.to_bits();
+        let (cols, vals) = row_of(k);
+        for (j, v) in cols.iter().zip(vals) {
             let slot = &mut fill[usize::from(*j)];
             col_entries[*slot] = (v.to_bits(), pk);
             *slot += 1;
@@ -359,73 +349,115 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
 
 /// Smallest weight `v` among `entries` (weight, stake) whose cumulative stake through `v`
 /// exceeds `target`; the largest weight if none does. `entries` is reordered.
+///
+/// Quickselect with a median-of-three pivot and branch-free partitions (the result does not
+/// depend on the pivots, see [`consensus`]).
+#[inline(never)]
 fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
     let mut below = 0i64;
     let mut lo = 0usize;
     let mut hi = entries.len();
     loop {
-        let slice = &mut entries[lo..hi];
-        if slice.len() == 1 {
-            return slice[0].0;
-        }
-        let pivot = slice[slice.len() / 2].0;
-        // Three-way partition: [< pivot | == pivot | > pivot].
-        let (mut lt, mut i, mut gt) = (0usize, 0usize, slice.len());
-        let (mut m_lt, mut m_eq) = (0i64, 0i64);
-        while i < gt {
-            let x = slice[i].0;
-            if x < pivot {
-                m_lt += slice[i].1;
-                slice.swap(lt, i);
-                lt += 1;
-                i += 1;
-            } else if x > pivot {
-                gt -= 1;
-                slice.swap(i, gt);
-            } else {
-                m_eq += slice[i].1;
-                i += 1;
+        let s = &mut entries[lo..hi];
+        let m = s.len();
+        if m <= 12 {
+            // Small: insertion sort by weight, then scan.
+            for i in 1..m {
+                let mut k = i;
+                while k > 0 && s[k - 1].0 > s[k].0 {
+                    s.swap(k - 1, k);
+                    k -= 1;
+                }
             }
+            let mut cum = below;
+            for e in s.iter() {
+                cum += e.1;
+                if cum > target {
+                    return e.0;
+                }
+            }
+            return s[m - 1].0;
+        }
+        let (a, b, c) = (s[0].0, s[m / 2].0, s[m - 1].0);
+        let pivot = a.max(b).min(a.min(b).max(c));
+        // Pass 1: entries below the pivot to the front.
+        let (mut k, mut m_lt) = (0usize, 0i64);
+        for i in 0..m {
+            let e = s[i];
+            s[i] = s[k];
+            s[k] = e;
+            let lt = e.0 < pivot;
+            k += usize::from(lt);
+            m_lt += e.1 & -i64::from(lt);
         }
         if target < below + m_lt {
-            hi = lo + lt;
-        } else if target < below + m_lt + m_eq || gt == slice.len() {
-            return pivot;
-        } else {
-            below += m_lt + m_eq;
-            lo += gt;
+            hi = lo + k;
+            continue;
         }
+        // Pass 2: entries equal to the pivot next.
+        let (mut k2, mut m_eq) = (k, 0i64);
+        for i in k..m {
+            let e = s[i];
+            s[i] = s[k2];
+            s[k2] = e;
+            let eq = e.0 == pivot;
+            k2 += usize::from(eq);
+            m_eq += e.1 & -i64::from(eq);
+        }
+        if target < below + m_lt + m_eq || k2 == m {
+            return pivot;
+        }
+        below += m_lt + m_eq;
+        lo += k2;
     }
 }
 
 /// §2.7 clipping: an entry above its column's consensus is capped at it (dropped when the
-/// consensus is 0); others are kept as they are.
-fn clip(w: &Csr, c: &[Q32]) -> Csr {
-    let mut out = Csr::with_capacity(w.rows(), w.cols.len());
-    for i in 0..w.rows() {
+/// consensus is 0); others are kept as they are. In the same pass: validator trust (row sums
+/// of the clipped rows), the rank `R[j] ⊕= A[i] ⊗ w̄` in row and entry order, and the
+/// legacy unclipped rank.
+#[inline(never)]
+fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+    let n = w.rows();
+    let mut out = Csr::with_capacity(n, w.cols.len());
+    let mut vt = vec![ZERO; n];
+    let mut r = vec![ZERO; n];
+    let mut ru = vec![ZERO; n];
+    for i in 0..n {
+        let ai = a[i];
+        let mut t = ZERO;
         for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
-            let cj = c[usize::from(*j)];
-            if cj < *v {
+            let ju = usize::from(*j);
+            let cj = c[ju];
+            ru[ju] = ru[ju].saturating_add(ai.saturating_mul(*v));
+            let kept = if cj < *v {
                 if cj > ZERO {
-                    out.push(*j, cj);
+                    cj
+                } else {
+                    continue;
                 }
             } else {
-                out.push(*j, *v);
-            }
+                *v
+            };
+            out.push(*j, kept);
+            t = t.saturating_add(kept);
+            r[ju] = r[ju].saturating_add(ai.saturating_mul(kept));
         }
+        vt[i] = t;
         out.end_row();
     }
-    out
+    (out, vt, r, ru)
 }
 
 /// §2.8 `interpolate(W, W̄, β)`: `W` for β = 0, `W̄` for β = 1, otherwise per ascending
 /// column `x = w ⊕ β ⊗ (w̄ ⊖ w)` kept where positive.
-fn interpolate(w: &Csr, wc: &Csr, beta: Q32, n: usize) -> Csr {
+#[inline(never)]
+fn interpolate<'a>(w: &'a Csr, wc: &'a Csr, beta: Q32, n: usize) -> Cow<'a, Csr> {
     if beta == ZERO {
-        return w.clone();
+        return Cow::Borrowed(w);
     }
     if beta == ONE {
-        return wc.clone();
+        return Cow::Borrowed(wc);
     }
     let mut out = Csr::with_capacity(w.rows(), w.cols.len());
     let mut s1: Option<Scratch> = None;
@@ -473,11 +505,12 @@ fn interpolate(w: &Csr, wc: &Csr, beta: Q32, n: usize) -> Csr {
         }
         out.end_row();
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Stored bonds as Q32 (integers for Yuma‑2, `⊘ 65535` proportions for Yuma‑3), without
 /// out-of-range columns and without columns registered since the last tempo (§2.9).
+#[inline(never)]
 fn input_bonds(bonds: &[SparseRow], n: usize, recent: &[bool], proportion: bool) -> Csr {
     let nnz: usize = bonds.iter().map(Vec::len).sum();
     let mut b = Csr::with_capacity(n, nnz);
@@ -557,14 +590,18 @@ fn mat_ema(new: &Csr, old: &Csr, alpha: Q32, n: usize) -> Csr {
 }
 
 /// §2.9.a Yuma‑2: returns (un-normalised dividends, bonds to store).
+#[inline(never)]
 fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> (Vec<Q32>, Csr) {
     b.col_normalize(n);
-    let mut delta = wb.clone();
+    let mut delta = Csr {
+        start: wb.start.clone(),
+        cols: wb.cols.clone(),
+        vals: Vec::with_capacity(wb.vals.len()),
+    };
     for (i, ai) in a.iter().enumerate() {
-        let r = delta.range(i);
-        for v in &mut delta.vals[r] {
-            *v = v.saturating_mul(*ai);
-        }
+        delta
+            .vals
+            .extend(wb.row_vals(i).iter().map(|v| v.saturating_mul(*ai)));
     }
     delta.col_normalize(n);
     let mut e = mat_ema(&delta, &b, alpha, n);
@@ -585,6 +622,7 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
 
 /// §2.9.b Yuma‑3: returns (un-normalised dividends, bonds to store).
 #[allow(clippy::too_many_arguments)]
+#[inline(never)]
 fn yuma3(
     wb: &Csr,
     b: &Csr,
@@ -602,16 +640,21 @@ fn yuma3(
     } else {
         mat_ema(wb, b, alpha, n)
     };
-    let mut en = e.clone();
-    en.col_normalize(n);
+    // Dividends from the column-normalised bonds, normalising on the fly (no copy of E).
+    let divs = e.col_sum_divs(n);
     let d: Vec<Q32> = (0..n)
         .map(|i| {
-            let t = en
+            let t = e
                 .row_cols(i)
                 .iter()
-                .zip(en.row_vals(i))
+                .zip(e.row_vals(i))
                 .fold(ZERO, |acc, (j, v)| {
-                    acc.saturating_add(v.saturating_mul(inc[usize::from(*j)]))
+                    let ju = usize::from(*j);
+                    let vn = match &divs[ju] {
+                        Some(dv) => dv.div(*v),
+                        None => *v,
+                    };
+                    acc.saturating_add(vn.saturating_mul(inc[ju]))
                 });
             t.checked_mul(a[i]).unwrap_or(ZERO)
         })
@@ -698,6 +741,7 @@ fn merge_prefix(cols: &[u16]) -> usize {
 
 /// Sparse `mat_ema_alpha(Wb, B, α)` (§2.9.b) with the per-entry rate of §2.10. Only the
 /// columns of each `Wb` row survive, so α is needed (and computed) only there.
+#[inline(never)]
 fn mat_ema_alpha(wb: &Csr, b: &Csr, c: &[Q32], sig: &mut AlphaSigmoid, n: usize) -> Csr {
     let mut out = Csr::with_capacity(wb.rows(), wb.cols.len());
     let mut scratch: Option<(Scratch, Scratch, Scratch)> = None;
@@ -768,6 +812,7 @@ fn mat_ema_alpha(wb: &Csr, b: &Csr, c: &[Q32], sig: &mut AlphaSigmoid, n: usize)
 }
 
 /// `vec_max_upscale_to_u16` of spec §3.6, used for the legacy pruning scores.
+#[inline(never)]
 fn max_upscale_to_u16(v: &[Q32]) -> Vec<u16> {
     let m = v.iter().copied().fold(ZERO, Q32::max);
     if m == ZERO {

@@ -64,6 +64,85 @@ pub fn share_of(x: Q32, rao: u64) -> u64 {
         .saturating_to_num::<u64>()
 }
 
+/// Exact unsigned division by an invariant divisor through a reciprocal multiplication
+/// (one widening multiply and at most one correction instead of a hardware division).
+#[derive(Clone, Copy, Debug)]
+pub struct Divider {
+    d: u64,
+    m: u64,
+}
+
+impl Divider {
+    /// Divider for `d >= 1`.
+    #[inline]
+    pub fn new(d: u64) -> Self {
+        debug_assert!(d >= 1);
+        Divider {
+            d,
+            m: u64::MAX / d.max(1),
+        }
+    }
+
+    /// `floor(x / d)`, exactly.
+    #[inline]
+    pub fn div(&self, x: u64) -> u64 {
+        // m >= 2^64/d − 1, so the estimate is floor(x/d) or one less.
+        let mut q = ((u128::from(x) * u128::from(self.m)) >> 64) as u64;
+        let mut r = x - q * self.d;
+        while r >= self.d {
+            q += 1;
+            r -= self.d;
+        }
+        q
+    }
+}
+
+/// `a ⊘ b` for many `a` and one `b`, bit-identical to [`safe_div`], without a 128-bit
+/// division in the common cases: `0 <= a < 1` (numerator `a·2^32` fits 64 bits), or `a`
+/// and `b` both integers with `a < 2^32`. Other cases fall back to [`safe_div`].
+#[derive(Clone, Copy, Debug)]
+pub struct QDiv {
+    b: Q32,
+    full: Option<Divider>,
+    int: Option<Divider>,
+}
+
+impl QDiv {
+    /// Prepares division by `b`.
+    #[inline]
+    pub fn new(b: Q32) -> Self {
+        let bits = b.to_bits();
+        let full = (bits > 0).then(|| Divider::new(bits as u64));
+        let int = (bits > 0 && bits & 0xFFFF_FFFF == 0).then(|| Divider::new((bits >> 32) as u64));
+        QDiv { b, full, int }
+    }
+
+    /// `a ⊘ b`.
+    #[inline]
+    pub fn div(&self, a: Q32) -> Q32 {
+        let bits = a.to_bits();
+        let q = if (0..1i64 << 32).contains(&bits) {
+            match self.full {
+                Some(d) => d.div((bits as u64) << 32),
+                None => return safe_div(a, self.b),
+            }
+        } else if bits >= 0 && bits & 0xFFFF_FFFF == 0 && bits < 1i64 << 63 {
+            match self.int {
+                Some(d) if (bits >> 32) < 1i64 << 32 => d.div(((bits >> 32) as u64) << 32),
+                _ => return safe_div(a, self.b),
+            }
+        } else {
+            return safe_div(a, self.b);
+        };
+        // Overflow of the quotient gives 0, like `safe_div`.
+        if q > i64::MAX as u64 {
+            ZERO
+        } else {
+            Q32::from_bits(q as i64)
+        }
+    }
+}
+
 /// Sum with saturating addition. The reference sums with plain `+`; both agree wherever the
 /// reference does not overflow (spec §3.2), and this one cannot panic.
 #[inline]
@@ -75,8 +154,9 @@ pub fn sum(v: &[Q32]) -> Q32 {
 pub fn normalize(v: &mut [Q32]) {
     let s = sum(v);
     if s != ZERO {
+        let d = QDiv::new(s);
         for x in v.iter_mut() {
-            *x = safe_div(*x, s);
+            *x = d.div(*x);
         }
     }
 }
@@ -217,6 +297,34 @@ mod tests {
         fn exp_fast_matches_library_near_zero(b in -(1i64 << 33)..(1i64 << 33)) {
             let x = Q32::from_bits(b);
             prop_assert_eq!(exp_fast(x), exp_safe_reference(x));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn qdiv_matches_safe_div(
+            a in prop_oneof![
+                0i64..(1i64 << 32),
+                (0i64..70_000).prop_map(|x| x << 32),
+                any::<i64>(),
+                Just(1i64 << 32),
+            ],
+            b in prop_oneof![
+                1i64..(1i64 << 33),
+                (1i64..70_000_000).prop_map(|x| x << 32),
+                any::<i64>(),
+                Just(0i64),
+                Just(1i64),
+            ],
+        ) {
+            let (a, b) = (Q32::from_bits(a), Q32::from_bits(b));
+            prop_assert_eq!(QDiv::new(b).div(a), safe_div(a, b));
+        }
+
+        #[test]
+        fn divider_is_exact(x in any::<u64>(), d in prop_oneof![1u64..1000, any::<u64>().prop_map(|d| d.max(1)), Just(1u64 << 63), Just(u64::MAX)]) {
+            prop_assert_eq!(Divider::new(d).div(x), x / d);
         }
     }
 

@@ -4,7 +4,7 @@
 //! entry order (the order matters: spec §7.1). Column indices are always `< n` once a matrix
 //! is built from untrusted rows (out-of-range entries are dropped on input).
 
-use crate::fixed::{safe_div, Q32, ZERO};
+use crate::fixed::{QDiv, Q32, ZERO};
 
 /// A sparse matrix in compressed-row form.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,18 +72,27 @@ impl Csr {
         self.row_cols(i).windows(2).all(|w| w[0] < w[1])
     }
 
-    /// Sparse column normalisation (spec §2.9.a): column sums with `⊕`, entries `⊘` the sum
-    /// where it is non-zero.
-    pub fn col_normalize(&mut self, n: usize) {
+    /// Per-column divisors for the column normalisation: the column sums (with `⊕`), `None`
+    /// where a sum is 0 (that column is left unchanged).
+    pub fn col_sum_divs(&self, n: usize) -> Vec<Option<QDiv>> {
         let mut colsum = vec![ZERO; n];
         for (c, v) in self.cols.iter().zip(&self.vals) {
             let s = &mut colsum[usize::from(*c)];
             *s = s.saturating_add(*v);
         }
+        colsum
+            .iter()
+            .map(|s| (*s != ZERO).then(|| QDiv::new(*s)))
+            .collect()
+    }
+
+    /// Sparse column normalisation (spec §2.9.a): column sums with `⊕`, entries `⊘` the sum
+    /// where it is non-zero.
+    pub fn col_normalize(&mut self, n: usize) {
+        let divs = self.col_sum_divs(n);
         for (c, v) in self.cols.iter().zip(self.vals.iter_mut()) {
-            let s = colsum[usize::from(*c)];
-            if s != ZERO {
-                *v = safe_div(*v, s);
+            if let Some(d) = &divs[usize::from(*c)] {
+                *v = d.div(*v);
             }
         }
     }
@@ -98,10 +107,13 @@ impl Csr {
                 *m = *v;
             }
         }
+        let divs: Vec<Option<QDiv>> = colmax
+            .iter()
+            .map(|m| (*m != ZERO).then(|| QDiv::new(*m)))
+            .collect();
         for (c, v) in self.cols.iter().zip(self.vals.iter_mut()) {
-            let m = colmax[usize::from(*c)];
-            if m != ZERO {
-                *v = safe_div(*v, m);
+            if let Some(d) = &divs[usize::from(*c)] {
+                *v = d.div(*v);
             }
         }
     }
