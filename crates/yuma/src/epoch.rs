@@ -384,8 +384,7 @@ fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
         let (mut k, mut m_lt) = (0usize, 0i64);
         for i in 0..m {
             let e = s[i];
-            s[i] = s[k];
-            s[k] = e;
+            s.swap(i, k);
             let lt = e.0 < pivot;
             k += usize::from(lt);
             m_lt += e.1 & -i64::from(lt);
@@ -398,8 +397,7 @@ fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
         let (mut k2, mut m_eq) = (k, 0i64);
         for i in k..m {
             let e = s[i];
-            s[i] = s[k2];
-            s[k2] = e;
+            s.swap(i, k2);
             let eq = e.0 == pivot;
             k2 += usize::from(eq);
             m_eq += e.1 & -i64::from(eq);

@@ -126,7 +126,7 @@ impl QDiv {
                 Some(d) => d.div((bits as u64) << 32),
                 None => return safe_div(a, self.b),
             }
-        } else if bits >= 0 && bits & 0xFFFF_FFFF == 0 && bits < 1i64 << 63 {
+        } else if bits >= 0 && bits & 0xFFFF_FFFF == 0 {
             match self.int {
                 Some(d) if (bits >> 32) < 1i64 << 32 => d.div(((bits >> 32) as u64) << 32),
                 _ => return safe_div(a, self.b),
