@@ -18,8 +18,8 @@
 //! commits), so it is the identity here. Matrices are [`Csr`]; no dense `n × n` matrix exists.
 
 use crate::fixed::{
-    exp_fast, normalize, proportion_to_u16, q32_int, q64_to_q32, safe_div, safe_div64, share_of,
-    sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
+    exp_fast, mul, mul_or_zero, normalize, proportion_to_u16, q32_int, q64_to_q32, safe_div,
+    safe_div64, share_of, sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -427,7 +427,7 @@ fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec
         for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
             let ju = usize::from(*j);
             let cj = c[ju];
-            ru[ju] = ru[ju].saturating_add(ai.saturating_mul(*v));
+            ru[ju] = ru[ju].saturating_add(mul(ai, *v));
             let kept = if cj < *v {
                 if cj > ZERO {
                     cj
@@ -439,7 +439,7 @@ fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec
             };
             out.push(*j, kept);
             t = t.saturating_add(kept);
-            r[ju] = r[ju].saturating_add(ai.saturating_mul(kept));
+            r[ju] = r[ju].saturating_add(mul(ai, kept));
         }
         vt[i] = t;
         out.end_row();
@@ -460,7 +460,7 @@ fn interpolate<'a>(w: &'a Csr, wc: &'a Csr, beta: Q32, n: usize) -> Cow<'a, Csr>
     let mut out = Csr::with_capacity(w.rows(), w.cols.len());
     let mut s1: Option<Scratch> = None;
     let mut s2: Option<Scratch> = None;
-    let f = |m1: Q32, m2: Q32| m1.saturating_add(beta.saturating_mul(m2.saturating_sub(m1)));
+    let f = |m1: Q32, m2: Q32| m1.saturating_add(mul(beta, m2.saturating_sub(m1)));
     for i in 0..w.rows() {
         if w.row_is_sorted(i) {
             // W̄'s row is a subsequence of W's row (same columns, same order).
@@ -544,18 +544,15 @@ fn mat_ema(new: &Csr, old: &Csr, alpha: Q32, n: usize) -> Csr {
             while x < nc.len() || y < oc.len() {
                 let (j, v) = if y >= oc.len() || (x < nc.len() && nc[x] < oc[y]) {
                     x += 1;
-                    (nc[x - 1], alpha.saturating_mul(nv[x - 1]))
+                    (nc[x - 1], mul(alpha, nv[x - 1]))
                 } else if x >= nc.len() || oc[y] < nc[x] {
                     y += 1;
-                    (oc[y - 1], one_minus.saturating_mul(ov[y - 1]))
+                    (oc[y - 1], mul(one_minus, ov[y - 1]))
                 } else {
                     x += 1;
                     y += 1;
-                    let v = alpha.saturating_mul(nv[x - 1]);
-                    (
-                        nc[x - 1],
-                        v.saturating_add(one_minus.saturating_mul(ov[y - 1])),
-                    )
+                    let v = mul(alpha, nv[x - 1]);
+                    (nc[x - 1], v.saturating_add(mul(one_minus, ov[y - 1])))
                 };
                 if v > ZERO {
                     out.push(j, v);
@@ -566,12 +563,12 @@ fn mat_ema(new: &Csr, old: &Csr, alpha: Q32, n: usize) -> Csr {
             for (j, v) in nc.iter().zip(nv) {
                 s.touch(*j);
                 let acc = &mut s.val[usize::from(*j)];
-                *acc = acc.saturating_add(alpha.saturating_mul(*v));
+                *acc = acc.saturating_add(mul(alpha, *v));
             }
             for (j, v) in oc.iter().zip(ov) {
                 s.touch(*j);
                 let acc = &mut s.val[usize::from(*j)];
-                *acc = acc.saturating_add(one_minus.saturating_mul(*v));
+                *acc = acc.saturating_add(mul(one_minus, *v));
             }
             s.sort_touched();
             for j in &s.touched {
@@ -599,7 +596,7 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
     for (i, ai) in a.iter().enumerate() {
         delta
             .vals
-            .extend(wb.row_vals(i).iter().map(|v| v.saturating_mul(*ai)));
+            .extend(wb.row_vals(i).iter().map(|v| mul(*v, *ai)));
     }
     delta.col_normalize(n);
     let mut e = mat_ema(&delta, &b, alpha, n);
@@ -610,7 +607,7 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
                 .iter()
                 .zip(e.row_vals(i))
                 .fold(ZERO, |acc, (j, v)| {
-                    acc.saturating_add(inc[usize::from(*j)].saturating_mul(*v))
+                    acc.saturating_add(mul(inc[usize::from(*j)], *v))
                 })
         })
         .collect();
@@ -652,9 +649,9 @@ fn yuma3(
                         Some(dv) => dv.div(*v),
                         None => *v,
                     };
-                    acc.saturating_add(vn.saturating_mul(inc[ju]))
+                    acc.saturating_add(mul(vn, inc[ju]))
                 });
-            t.checked_mul(a[i]).unwrap_or(ZERO)
+            mul_or_zero(t, a[i])
         })
         .collect();
     (d, e)
@@ -693,11 +690,11 @@ impl AlphaSigmoid {
 
     /// The rate for disagreement `x` (uncached).
     pub(crate) fn compute(&self, x: Q32) -> Q32 {
-        let z = self.slope.saturating_mul(x.saturating_sub(HALF));
+        let z = mul(self.slope, x.saturating_sub(HALF));
         let sig = ONE.saturating_div(ONE.saturating_add(exp_fast(z)));
         let a = self
             .lo
-            .saturating_add(sig.saturating_mul(self.hi.saturating_sub(self.lo)));
+            .saturating_add(mul(sig, self.hi.saturating_sub(self.lo)));
         a.min(self.hi).max(self.lo)
     }
 
@@ -764,10 +761,8 @@ fn mat_ema_alpha(wb: &Csr, b: &Csr, c: &[Q32], sig: &mut AlphaSigmoid, n: usize)
                     ZERO
                 };
                 let al = sig.alpha(c[usize::from(*j)], *w, bv);
-                let decayed = ONE.saturating_sub(al).saturating_mul(bv);
-                let val = decayed
-                    .saturating_add(al.saturating_mul(*w).max(ZERO))
-                    .min(ONE);
+                let decayed = mul(ONE.saturating_sub(al), bv);
+                let val = decayed.saturating_add(mul(al, *w).max(ZERO)).min(ONE);
                 if val > ZERO {
                     out.push(*j, val);
                 }
@@ -792,10 +787,8 @@ fn mat_ema_alpha(wb: &Csr, b: &Csr, c: &[Q32], sig: &mut AlphaSigmoid, n: usize)
             for (j, w) in wcs.iter().zip(wvs) {
                 let ju = usize::from(*j);
                 let al = sig.alpha(c[ju], sw.val[ju], sb.val[ju]);
-                let decayed = ONE.saturating_sub(al).saturating_mul(sd.val[ju]);
-                let val = decayed
-                    .saturating_add(al.saturating_mul(*w).max(ZERO))
-                    .min(ONE);
+                let decayed = mul(ONE.saturating_sub(al), sd.val[ju]);
+                let val = decayed.saturating_add(mul(al, *w).max(ZERO)).min(ONE);
                 if val > ZERO {
                     out.push(*j, val);
                 }

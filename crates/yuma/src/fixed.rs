@@ -24,6 +24,34 @@ pub fn q32_int(x: u16) -> Q32 {
     Q32::from_bits(i64::from(x) << 32)
 }
 
+/// Saturating multiplication `⊗` (spec §3.2), bit-identical to `I32F32::saturating_mul`:
+/// the exact 128-bit product shifted right by 32 (floor), clamped to the `i64` range. The
+/// library computes the same through an overflow-checked 128×128-bit multiply; this is one
+/// widening 64×64 multiply.
+#[inline(always)]
+pub fn mul(a: Q32, b: Q32) -> Q32 {
+    let p = i128::from(a.to_bits()) * i128::from(b.to_bits());
+    let r = p >> 32;
+    if r > i128::from(i64::MAX) {
+        Q32::max_value()
+    } else if r < i128::from(i64::MIN) {
+        Q32::min_value()
+    } else {
+        Q32::from_bits(r as i64)
+    }
+}
+
+/// Checked multiplication giving 0 on overflow (`checked_mul(..).unwrap_or(0)`, spec §3.2).
+#[inline]
+pub fn mul_or_zero(a: Q32, b: Q32) -> Q32 {
+    let r = (i128::from(a.to_bits()) * i128::from(b.to_bits())) >> 32;
+    if r > i128::from(i64::MAX) || r < i128::from(i64::MIN) {
+        ZERO
+    } else {
+        Q32::from_bits(r as i64)
+    }
+}
+
 /// Safe division `⊘` (spec §3.2): truncation toward zero, 0 on a zero divisor or on overflow.
 #[inline]
 pub fn safe_div(a: Q32, b: Q32) -> Q32 {
@@ -320,6 +348,16 @@ mod tests {
         ) {
             let (a, b) = (Q32::from_bits(a), Q32::from_bits(b));
             prop_assert_eq!(QDiv::new(b).div(a), safe_div(a, b));
+        }
+
+        #[test]
+        fn mul_matches_library(
+            a in prop_oneof![any::<i64>(), -(1i64 << 40)..(1i64 << 40)],
+            b in prop_oneof![any::<i64>(), -(1i64 << 40)..(1i64 << 40)],
+        ) {
+            let (a, b) = (Q32::from_bits(a), Q32::from_bits(b));
+            prop_assert_eq!(mul(a, b), a.saturating_mul(b));
+            prop_assert_eq!(mul_or_zero(a, b), a.checked_mul(b).unwrap_or(ZERO));
         }
 
         #[test]
