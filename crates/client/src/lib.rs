@@ -1,1 +1,22 @@
-//! # tensornet-client (work in progress)
+//! # tensornet-client
+//!
+//! The typed async client of a tensornet node, used by the CLI, miners and validators
+//! (architecture: `client` row; wire API: `docs/rpc.md`).
+//!
+//! What it owns:
+//! - building and signing transactions over the runtime's types ([`tx`]): the signature covers
+//!   `TX_VERSION ‖ genesis_hash ‖ SCALE(nonce) ‖ SCALE(call)`, so the client learns the
+//!   genesis hash from the node once and signs for that chain only;
+//! - nonces ([`nonce::NonceTracker`]): consecutive transactions of one signer get consecutive
+//!   nonces even before the first is included;
+//! - waiting for inclusion with a timeout, and metagraph sync.
+//!
+//! Invariants: no panics on anything the node sends; every network wait is bounded.
+
+pub mod error;
+pub mod nonce;
+pub mod tx;
+
+pub use error::ClientError;
+pub use nonce::NonceTracker;
+pub use tx::{decode_ip, sign, weights_from_floats, AxonEndpoint, PreparedCommit};
