@@ -19,8 +19,10 @@
 //!
 //! Invariants:
 //! - a handler only runs for a request whose signature verified against *this* axon's hotkey,
-//!   whose nonce is fresh (age ≤ 4 s + timeout, ≤ 60 s in the future by default) and strictly
-//!   greater than the last one of its (hotkey, uuid), and whose body hash matches the signed one;
+//!   whose nonce is fresh (age ≤ 4 s + timeout, ≤ 60 s in the future by default), never accepted
+//!   before for its (hotkey, uuid) and above that key's floor (its newest nonce minus the reorder
+//!   window, 1 s by default; a window of 0 is the reference's strictly-increasing rule), and whose
+//!   body hash matches the signed one;
 //! - memory is bounded: the nonce store expires entries and has a key cap, the request queue and
 //!   the body size are capped, the dendrite keeps only its lanes (≤ its in-flight cap).
 //!

@@ -6,6 +6,9 @@
 //!   first request of a key with a version ≥ 7.2.0; this is what lets the nonce store forget keys;
 //! - a nonce more than [`VerifyConfig::max_future`] ahead of the clock is rejected (the reference
 //!   accepts it and the key is then blocked until real time passes it);
+//! - a small reorder window (default 1 s, 0 restores the reference rule) accepts a not-yet-seen
+//!   nonce slightly below the newest one of its key, so concurrent requests sharing a uuid may
+//!   overtake each other (exact replays are still refused);
 //! - the nonce store is bounded: entries older than the largest window expire, and when
 //!   [`VerifyConfig::max_keys`] fresh keys are held, new keys are refused until some expire.
 
@@ -132,6 +135,9 @@ pub struct VerifyConfig {
     pub max_future: Duration,
     /// Most (hotkey, uuid) keys remembered at once.
     pub max_keys: usize,
+    /// How far below the newest accepted nonce of a key a not-yet-seen nonce is still accepted
+    /// (0 = the reference's strictly-increasing rule; default 1 s). See [`NonceStore`].
+    pub reorder_window: Duration,
 }
 
 impl Default for VerifyConfig {
@@ -139,7 +145,8 @@ impl Default for VerifyConfig {
         VerifyConfig {
             max_timeout: Duration::from_secs(60),
             max_future: Duration::from_secs(60),
-            max_keys: 262_144,
+            max_keys: 65_536,
+            reorder_window: Duration::from_secs(1),
         }
     }
 }
@@ -157,22 +164,64 @@ pub struct VerifiedCaller {
     pub uuid: String,
 }
 
+/// Accepted nonces of one (hotkey, uuid): everything at or below `floor` is refused, and so is
+/// any nonce in `seen` (the accepted ones above the floor, ascending, at most
+/// [`REORDER_SLOTS`]).
+#[derive(Debug, Default)]
+struct KeyNonces {
+    floor: u64,
+    seen: Vec<u64>,
+    max: u64,
+}
+
+/// Most accepted nonces remembered per key above its floor.
+pub const REORDER_SLOTS: usize = 64;
+
+impl KeyNonces {
+    fn admits(&self, nonce: u64) -> bool {
+        nonce > self.floor && self.seen.binary_search(&nonce).is_err()
+    }
+
+    fn accept(&mut self, nonce: u64, window_ns: u64) {
+        if let Err(i) = self.seen.binary_search(&nonce) {
+            self.seen.insert(i, nonce);
+        }
+        self.max = self.max.max(nonce);
+        let mut floor = self.floor.max(self.max.saturating_sub(window_ns));
+        if self.seen.len() > REORDER_SLOTS {
+            floor = floor.max(self.seen[self.seen.len() - REORDER_SLOTS - 1]);
+        }
+        self.floor = floor;
+        let keep_from = self.seen.partition_point(|n| *n <= floor);
+        self.seen.drain(..keep_from);
+    }
+}
+
 struct StoreInner {
-    map: HashMap<String, u64>,
+    map: HashMap<String, KeyNonces>,
     last_prune_ns: u64,
 }
 
-/// Bounded map (hotkey, uuid) → last accepted nonce; entries expire once any nonce they could
+/// Bounded map (hotkey, uuid) → accepted nonces; entries expire once any nonce they could
 /// block is outside the age window anyway.
+///
+/// With a reorder window of 0 this is the reference rule (a nonce must exceed the last accepted
+/// one). With a window `W > 0` a nonce is also accepted when it is at most `W` below the newest
+/// accepted one and was not accepted before (exact replays are still refused; at most
+/// [`REORDER_SLOTS`] nonces per key are remembered, older ones fall below the floor). This
+/// tolerates concurrent requests from one dendrite uuid (the Python dendrite shares one uuid
+/// across everything in flight) overtaking each other on a multi-threaded axon.
 pub struct NonceStore {
     inner: Mutex<StoreInner>,
     retention_ns: u64,
     max_keys: usize,
+    reorder_ns: u64,
 }
 
 impl NonceStore {
-    /// A store keeping entries for `retention` after their nonce, holding at most `max_keys`.
-    pub fn new(retention: Duration, max_keys: usize) -> Self {
+    /// A store keeping entries for `retention` after their newest nonce, holding at most
+    /// `max_keys`, with the given reorder window.
+    pub fn new(retention: Duration, max_keys: usize, reorder_window: Duration) -> Self {
         NonceStore {
             inner: Mutex::new(StoreInner {
                 map: HashMap::new(),
@@ -180,6 +229,7 @@ impl NonceStore {
             }),
             retention_ns: retention.as_nanos() as u64,
             max_keys,
+            reorder_ns: reorder_window.as_nanos() as u64,
         }
     }
 
@@ -197,31 +247,34 @@ impl NonceStore {
     pub fn check(&self, key: &str, nonce: u64) -> Result<(), VerifyError> {
         let g = self.inner.lock().map_err(|_| VerifyError::StoreFull)?;
         match g.map.get(key) {
-            Some(last) if nonce <= *last => Err(VerifyError::Replay),
+            Some(k) if !k.admits(nonce) => Err(VerifyError::Replay),
             _ => Ok(()),
         }
     }
 
-    /// Records `nonce` for `key` if it is newer than the last one; the decisive, atomic check.
+    /// Records `nonce` for `key` if admissible; the decisive, atomic check.
     pub fn commit(&self, key: &str, nonce: u64, now_ns: u64) -> Result<(), VerifyError> {
         let mut g = self.inner.lock().map_err(|_| VerifyError::StoreFull)?;
         let retention = self.retention_ns;
         let prune_due = now_ns.saturating_sub(g.last_prune_ns) > 1_000_000_000;
         if prune_due || g.map.len() >= self.max_keys {
             g.map
-                .retain(|_, last| last.saturating_add(retention) >= now_ns);
+                .retain(|_, k| k.max.saturating_add(retention) >= now_ns);
             g.last_prune_ns = now_ns;
         }
         let len = g.map.len();
+        let window = self.reorder_ns;
         match g.map.get_mut(key) {
-            Some(last) if nonce <= *last => Err(VerifyError::Replay),
-            Some(last) => {
-                *last = nonce;
+            Some(k) if !k.admits(nonce) => Err(VerifyError::Replay),
+            Some(k) => {
+                k.accept(nonce, window);
                 Ok(())
             }
             None if len >= self.max_keys => Err(VerifyError::StoreFull),
             None => {
-                g.map.insert(key.to_string(), nonce);
+                let mut k = KeyNonces::default();
+                k.accept(nonce, window);
+                g.map.insert(key.to_string(), k);
                 Ok(())
             }
         }
@@ -241,7 +294,7 @@ impl Verifier {
         let retention = Duration::from_nanos(ALLOWED_DELTA_NS) + config.max_timeout;
         Verifier {
             own_hotkey,
-            store: NonceStore::new(retention, config.max_keys),
+            store: NonceStore::new(retention, config.max_keys, config.reorder_window),
             config,
         }
     }
@@ -329,7 +382,7 @@ mod tests {
 
     #[test]
     fn store_is_monotonic_and_expires() {
-        let s = NonceStore::new(Duration::from_secs(10), 2);
+        let s = NonceStore::new(Duration::from_secs(10), 2, Duration::ZERO);
         let t0 = 100_000_000_000u64;
         s.commit("a", t0, t0).unwrap();
         assert_eq!(s.commit("a", t0, t0), Err(VerifyError::Replay));
@@ -340,5 +393,26 @@ mod tests {
         let t1 = t0 + 11_000_000_000;
         s.commit("c", t1, t1).unwrap();
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn reorder_window_accepts_overtaken_nonces_once() {
+        let s = NonceStore::new(Duration::from_secs(10), 10, Duration::from_millis(500));
+        let t = 100_000_000_000u64;
+        s.commit("k", t + 10, t).unwrap();
+        s.commit("k", t + 5, t).unwrap(); // overtaken, within the window
+        assert_eq!(s.commit("k", t + 5, t), Err(VerifyError::Replay)); // exact replay
+        assert_eq!(s.commit("k", t + 10, t), Err(VerifyError::Replay));
+        s.commit("k", t + 1_000_000_000, t).unwrap();
+        // Now t + 7 is more than 500 ms below the newest: refused.
+        assert_eq!(s.commit("k", t + 7, t), Err(VerifyError::Replay));
+        // Only REORDER_SLOTS nonces are remembered: older ones fall below the floor.
+        let base = t + 2_000_000_000;
+        for i in 0..(REORDER_SLOTS as u64 + 10) {
+            s.commit("k", base + i, t).unwrap();
+        }
+        assert_eq!(s.commit("k", base + 5, t), Err(VerifyError::Replay));
+        s.commit("k", base - 1 + REORDER_SLOTS as u64 + 20, t)
+            .unwrap();
     }
 }

@@ -614,3 +614,52 @@ async fn load_64_callers_short() {
 async fn load_64_callers_10s() {
     load_rounds(Duration::from_secs(10), 3).await;
 }
+
+/// The Python dendrite shares one uuid across everything in flight, so its requests can overtake
+/// each other; the reorder window accepts them, exactly once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_uuid_burst_out_of_order() {
+    let (running, hk) = live_echo().await;
+    let target = AxonTarget::new(running.addr, hk);
+    let kp = key("dendrite");
+    let base = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://{}/Echo", running.addr);
+    let mut reqs = Vec::new();
+    for i in 0..64u64 {
+        let echo = Echo {
+            text: format!("m{i}"),
+            response: None,
+        };
+        let stamp = RequestStamp {
+            timeout: 12.0,
+            nonce: base + i * 1000,
+            uuid: "shared",
+            external_ip: "127.0.0.2",
+        };
+        reqs.push(signed_request(&kp, &target, &echo, &stamp).unwrap());
+    }
+    reqs.reverse(); // newest first: every later one is "overtaken"
+    let send = |h: HeaderMap, b: Vec<u8>| {
+        let c = client.clone();
+        let url = url.clone();
+        async move {
+            c.post(&url)
+                .headers(h)
+                .header("content-type", "application/json")
+                .body(b)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    let replay = reqs[10].clone();
+    let statuses = futures_util::future::join_all(reqs.into_iter().map(|(h, b)| send(h, b))).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(send(replay.0, replay.1).await, 401);
+    running.task.abort();
+}
