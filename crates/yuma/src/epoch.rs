@@ -413,32 +413,40 @@ fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
         }
         let (a, b, c) = (s[0].0, s[m / 2].0, s[m - 1].0);
         let pivot = a.max(b).min(a.min(b).max(c));
-        // Pass 1: entries below the pivot to the front.
-        let (mut k, mut m_lt) = (0usize, 0i64);
+        // Pass 1: entries below the pivot to the front; masses below and at the pivot.
+        let (mut k, mut m_lt, mut m_eq, mut n_eq) = (0usize, 0i64, 0i64, 0usize);
         for i in 0..m {
             let e = s[i];
             s.swap(i, k);
             let lt = e.0 < pivot;
+            let eq = e.0 == pivot;
             k += usize::from(lt);
+            n_eq += usize::from(eq);
             m_lt += e.1 & -i64::from(lt);
+            m_eq += e.1 & -i64::from(eq);
         }
         if target < below + m_lt {
             hi = lo + k;
             continue;
         }
-        // Pass 2: entries equal to the pivot next.
-        let (mut k2, mut m_eq) = (k, 0i64);
-        for i in k..m {
-            let e = s[i];
-            s.swap(i, k2);
-            let eq = e.0 == pivot;
-            k2 += usize::from(eq);
-            m_eq += e.1 & -i64::from(eq);
-        }
-        if target < below + m_lt + m_eq || k2 == m {
+        if target < below + m_lt + m_eq || k + n_eq == m {
             return pivot;
         }
-        below += m_lt + m_eq;
+        if k > 0 {
+            // Continue in the entries at or above the pivot (the pivot's own mass is counted
+            // again there).
+            below += m_lt;
+            lo += k;
+            continue;
+        }
+        // The pivot is the minimum: move the entries equal to it to the front first.
+        let mut k2 = 0usize;
+        for i in 0..m {
+            let e = s[i];
+            s.swap(i, k2);
+            k2 += usize::from(e.0 == pivot);
+        }
+        below += m_eq;
         lo += k2;
     }
 }
