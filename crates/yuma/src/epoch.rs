@@ -458,33 +458,40 @@ fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
 #[inline(never)]
 fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
     let n = w.rows();
-    let mut out = Csr::with_capacity(n, w.cols.len());
+    let nnz = w.cols.len();
+    let mut cols = vec![0u16; nnz];
+    let mut vals = vec![ZERO; nnz];
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0);
+    let mut len = 0usize;
     let mut vt = vec![ZERO; n];
     let mut r = vec![ZERO; n];
     let mut ru = vec![ZERO; n];
     for i in 0..n {
         let ai = a[i];
         let mut t = ZERO;
-        for (j, v) in w.row_cols(i).iter().zip(w.row_vals(i)) {
+        let range = w.range(i);
+        for (j, v) in w.cols[range.clone()].iter().zip(&w.vals[range]) {
             let ju = usize::from(*j);
             let cj = c[ju];
             ru[ju] = ru[ju].saturating_add(mul(ai, *v));
-            let kept = if cj < *v {
-                if cj > ZERO {
-                    cj
-                } else {
-                    continue;
-                }
-            } else {
-                *v
-            };
-            out.push(*j, kept);
+            // Capped at consensus; dropped when capped at 0.
+            let kept = if cj < *v { cj } else { *v };
+            if cj < *v && cj <= ZERO {
+                continue;
+            }
+            cols[len] = *j;
+            vals[len] = kept;
+            len += 1;
             t = t.saturating_add(kept);
             r[ju] = r[ju].saturating_add(mul(ai, kept));
         }
         vt[i] = t;
-        out.end_row();
+        start.push(len);
     }
+    cols.truncate(len);
+    vals.truncate(len);
+    let out = Csr { start, cols, vals };
     (out, vt, r, ru)
 }
 

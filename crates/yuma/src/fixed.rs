@@ -112,7 +112,7 @@ impl Divider {
     }
 
     /// `floor(x / d)`, exactly.
-    #[inline]
+    #[inline(always)]
     pub fn div(&self, x: u64) -> u64 {
         // m >= 2^64/d − 1, so the estimate is floor(x/d) or one less.
         let mut q = ((u128::from(x) * u128::from(self.m)) >> 64) as u64;
@@ -146,7 +146,7 @@ impl QDiv {
     }
 
     /// `a ⊘ b`.
-    #[inline]
+    #[inline(always)]
     pub fn div(&self, a: Q32) -> Q32 {
         let bits = a.to_bits();
         let q = if (0..1i64 << 32).contains(&bits) {
