@@ -178,3 +178,62 @@ fn all_conformance_cases_pass_exactly() {
     );
     assert_eq!(passed, 39);
 }
+
+/// Beyond the reference's 256-UID limit (issue point 6): the 1024-UID random cases and three
+/// sequences (Yuma 2, Yuma 3 with liquid alpha) padded to 4096 UIDs (the extra UIDs registered, without stake, weights, bonds or permit) give the
+/// expected outputs for the original UIDs and nothing for the extra ones.
+#[test]
+fn cases_padded_to_4096_uids_give_the_same_results() {
+    for file in [
+        "038_random_n1024_v64_seed131.json",
+        "039_random_n1024_v48_seed132.json",
+        "023_seq_yuma2_bonds_8.json",
+        "025_seq_yuma3_liquid_alpha_8.json",
+        "029_seq_random_n32_yuma3_la_10.json",
+    ] {
+        let text = std::fs::read_to_string(vectors().join(file)).expect("read case");
+        let case: Case = serde_json::from_str(&text).expect("parse case");
+        for step in steps_of(case) {
+            let mut inp = step.inputs.clone();
+            let n0 = usize::from(inp.n);
+            let n = 4096usize;
+            inp.n = n as u16;
+            inp.stake.resize(n, 0);
+            inp.last_update.resize(n, 0);
+            inp.block_at_registration.resize(n, 0);
+            inp.validator_permit.resize(n, false);
+            inp.weights.resize(n, Vec::new());
+            inp.bonds.resize(n, Vec::new());
+            let got = epoch(&inp).expect("valid inputs");
+            let want = &step.expected;
+            let head = |v: &[u64]| v[..n0].to_vec();
+            assert_eq!(
+                got.validator_permit[..n0],
+                want.validator_permit[..],
+                "{file}"
+            );
+            assert_eq!(got.stake_weight[..n0], want.stake_weight[..], "{file}");
+            assert_eq!(got.consensus[..n0], want.consensus[..], "{file}");
+            assert_eq!(got.incentive[..n0], want.incentive[..], "{file}");
+            assert_eq!(got.dividends[..n0], want.dividends[..], "{file}");
+            assert_eq!(
+                got.validator_trust[..n0],
+                want.validator_trust[..],
+                "{file}"
+            );
+            assert_eq!(head(&got.server_emission), want.server_emission, "{file}");
+            assert_eq!(
+                head(&got.validator_emission),
+                want.validator_emission,
+                "{file}"
+            );
+            assert_eq!(head(&got.emission), want.emission, "{file}");
+            assert_eq!(got.bonds[..n0], want.bonds[..], "{file}");
+            for i in n0..n {
+                assert_eq!(got.emission[i], 0, "{file}: extra uid {i}");
+                assert_eq!(got.incentive[i], 0, "{file}: extra uid {i}");
+                assert!(got.bonds[i].is_empty() && !got.validator_permit[i]);
+            }
+        }
+    }
+}
