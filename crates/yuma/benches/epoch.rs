@@ -154,7 +154,14 @@ fn main() {
                             "n{n}/v{validators}/{}/{mode:?}",
                             if all { "all" } else { "10pct" }
                         );
-                        if filter.as_ref().is_some_and(|f| !id.contains(f.as_str())) {
+                        let keep = match filter.as_deref() {
+                            None => true,
+                            Some(f) => match f.strip_suffix('$') {
+                                Some(end) => id.ends_with(end),
+                                None => id.contains(f),
+                            },
+                        };
+                        if !keep {
                             line.push_str(" - |");
                             continue;
                         }

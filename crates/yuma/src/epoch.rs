@@ -7,7 +7,7 @@
 //! | previous and new permits (top-k) | §2.3 | [`top_k_nonzero`] |
 //! | active stake | §2.4 | [`run`] |
 //! | weight masks and row normalisation | §2.5 | [`masked_weights`] |
-//! | consensus, clipping, trust, incentive | §2.7 | [`consensus`], [`clip`] |
+//! | consensus, clipping, trust, incentive | §2.7 | [`consensus`], [`clip_and_rank`] |
 //! | bond penalty | §2.8 | [`interpolate`] |
 //! | Yuma‑2 bonds and dividends | §2.9.a | [`yuma2`] |
 //! | Yuma‑3 bonds and dividends, liquid alpha | §2.9.b, §2.10 | [`yuma3`], [`AlphaSigmoid`] |
@@ -79,13 +79,18 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     // §2.7 consensus, clipping, trust, incentive.
     let kappa = u16_proportion(hp.kappa);
     let c = consensus(&w, &a, kappa, n);
-    let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(&w, &c, &a);
+    // W itself is needed after clipping only when the bond penalty is not exactly 1.
+    let beta = u16_proportion(hp.bonds_penalty);
+    let w_kept = (beta != ONE).then(|| w.clone());
+    let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a);
     let mut inc = rank_clipped.clone();
     normalize(&mut inc);
 
     // §2.8 weights for bonds.
-    let beta = u16_proportion(hp.bonds_penalty);
-    let wb = interpolate(&w, &wc, beta, n);
+    let wb = match &w_kept {
+        None => Cow::Borrowed(&wc),
+        Some(w) => interpolate(w, &wc, beta, n),
+    };
 
     // §2.9 bonds and dividends.
     let recently_registered: Vec<bool> = inp
@@ -99,7 +104,11 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     ));
     let ema_alpha = ONE.saturating_sub(bma);
     let (mut d, stored) = if hp.yuma3_enabled {
-        let b = input_bonds(&inp.bonds, n, &recently_registered, true);
+        let b = BondRows {
+            rows: &inp.bonds,
+            n,
+            recent: &recently_registered,
+        };
         yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
     } else {
         let b = input_bonds(&inp.bonds, n, &recently_registered, false);
@@ -456,11 +465,10 @@ fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
 /// of the clipped rows), the rank `R[j] ⊕= A[i] ⊗ w̄` in row and entry order, and the
 /// legacy unclipped rank.
 #[inline(never)]
-fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+fn clip_and_rank(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+    // Compaction in place: entries are only dropped, so writes never overtake reads.
     let n = w.rows();
-    let nnz = w.cols.len();
-    let mut cols = vec![0u16; nnz];
-    let mut vals = vec![ZERO; nnz];
+    let old_start = std::mem::take(&mut w.start);
     let mut start = Vec::with_capacity(n + 1);
     start.push(0);
     let mut len = 0usize;
@@ -470,18 +478,19 @@ fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec
     for i in 0..n {
         let ai = a[i];
         let mut t = ZERO;
-        let range = w.range(i);
-        for (j, v) in w.cols[range.clone()].iter().zip(&w.vals[range]) {
-            let ju = usize::from(*j);
+        for at in old_start[i]..old_start[i + 1] {
+            let j = w.cols[at];
+            let v = w.vals[at];
+            let ju = usize::from(j);
             let cj = c[ju];
-            ru[ju] = ru[ju].saturating_add(mul(ai, *v));
+            ru[ju] = ru[ju].saturating_add(mul(ai, v));
             // Capped at consensus; dropped when capped at 0.
-            let kept = if cj < *v { cj } else { *v };
-            if cj < *v && cj <= ZERO {
+            let kept = if cj < v { cj } else { v };
+            if cj < v && cj <= ZERO {
                 continue;
             }
-            cols[len] = *j;
-            vals[len] = kept;
+            w.cols[len] = j;
+            w.vals[len] = kept;
             len += 1;
             t = t.saturating_add(kept);
             r[ju] = r[ju].saturating_add(mul(ai, kept));
@@ -489,9 +498,10 @@ fn clip_and_rank(w: &Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec
         vt[i] = t;
         start.push(len);
     }
-    cols.truncate(len);
-    vals.truncate(len);
-    let out = Csr { start, cols, vals };
+    w.cols.truncate(len);
+    w.vals.truncate(len);
+    w.start = start;
+    let out = w;
     (out, vt, r, ru)
 }
 
@@ -578,15 +588,60 @@ fn input_bonds(bonds: &[SparseRow], n: usize, recent: &[bool], proportion: bool)
     b
 }
 
+/// Row-by-row access to a matrix of previous bonds, filled into reusable buffers.
+trait OldRows {
+    /// Replaces `cols`/`vals` with row `i`.
+    fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>);
+}
+
+impl OldRows for Csr {
+    fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>) {
+        cols.clear();
+        vals.clear();
+        cols.extend_from_slice(self.row_cols(i));
+        vals.extend_from_slice(self.row_vals(i));
+    }
+}
+
+/// Yuma‑3 previous bonds read straight from the input rows (§2.9.b): `value ⊘ 65535`, without
+/// out-of-range columns and columns registered since the last tempo. No matrix is built.
+struct BondRows<'a> {
+    rows: &'a [SparseRow],
+    n: usize,
+    recent: &'a [bool],
+}
+
+impl OldRows for BondRows<'_> {
+    fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>) {
+        cols.clear();
+        vals.clear();
+        for (j, v) in &self.rows[i] {
+            let ju = usize::from(*j);
+            if ju < self.n && !self.recent[ju] {
+                cols.push(*j);
+                vals.push(u16_proportion(*v));
+            }
+        }
+    }
+}
+
+/// True when `cols` is strictly increasing.
+#[inline]
+fn is_sorted_strict(cols: &[u16]) -> bool {
+    cols.windows(2).all(|w| w[0] < w[1])
+}
+
 /// Sparse `mat_ema(new, old, α)` (§2.9.a): per row `α ⊗ new ⊕ (1 ⊖ α) ⊗ old` over the union
 /// of both patterns, ascending columns, positive results only.
-fn mat_ema(new: &Csr, old: &Csr, alpha: Q32, n: usize) -> Csr {
+fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
     let one_minus = ONE.saturating_sub(alpha);
-    let mut out = Csr::with_capacity(new.rows(), new.cols.len() + old.cols.len());
+    let mut out = Csr::with_capacity(new.rows(), new.cols.len() * 2);
     let mut sc: Option<Scratch> = None;
+    let (mut ocb, mut ovb) = (Vec::new(), Vec::new());
     for i in 0..new.rows() {
         let (nc, nv) = (new.row_cols(i), new.row_vals(i));
-        let (oc, ov) = (old.row_cols(i), old.row_vals(i));
+        old.fill(i, &mut ocb, &mut ovb);
+        let (oc, ov) = (ocb.as_slice(), ovb.as_slice());
         if nc == oc && new.row_is_sorted(i) {
             // Same pattern (typical: last epoch's bonds on this epoch's weights).
             for ((j, a), b) in nc.iter().zip(nv).zip(ov) {
@@ -595,7 +650,7 @@ fn mat_ema(new: &Csr, old: &Csr, alpha: Q32, n: usize) -> Csr {
                     out.push(*j, v);
                 }
             }
-        } else if new.row_is_sorted(i) && old.row_is_sorted(i) {
+        } else if new.row_is_sorted(i) && is_sorted_strict(oc) {
             let (mut x, mut y) = (0, 0);
             while x < nc.len() || y < oc.len() {
                 let (j, v) = if y >= oc.len() || (x < nc.len() && nc[x] < oc[y]) {
@@ -674,9 +729,9 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
 /// §2.9.b Yuma‑3: returns (un-normalised dividends, bonds to store).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn yuma3(
+fn yuma3<O: OldRows>(
     wb: &Csr,
-    b: &Csr,
+    b: &O,
     a: &[Q32],
     inc: &[Q32],
     c: &[Q32],
@@ -793,16 +848,18 @@ fn merge_prefix(cols: &[u16]) -> usize {
 /// Sparse `mat_ema_alpha(Wb, B, α)` (§2.9.b) with the per-entry rate of §2.10. Only the
 /// columns of each `Wb` row survive, so α is needed (and computed) only there.
 #[inline(never)]
-fn mat_ema_alpha(wb: &Csr, b: &Csr, c: &[Q32], sig: &mut AlphaSigmoid, n: usize) -> Csr {
+fn mat_ema_alpha<O: OldRows>(wb: &Csr, b: &O, c: &[Q32], sig: &mut AlphaSigmoid, n: usize) -> Csr {
     let mut out = Csr::with_capacity(wb.rows(), wb.cols.len());
     let mut scratch: Option<(Scratch, Scratch, Scratch)> = None;
+    let (mut bcb, mut bvb) = (Vec::new(), Vec::new());
     for i in 0..wb.rows() {
         let (wcs, wvs) = (wb.row_cols(i), wb.row_vals(i));
-        let (bcs, bvs) = (b.row_cols(i), b.row_vals(i));
         if wcs.is_empty() {
             out.end_row();
             continue;
         }
+        b.fill(i, &mut bcb, &mut bvb);
+        let (bcs, bvs) = (bcb.as_slice(), bvb.as_slice());
         let wp = merge_prefix(wcs);
         let bp = merge_prefix(bcs);
         if wp == wcs.len() && bp == bcs.len() {

@@ -73,7 +73,8 @@ pub fn q64_to_q32(x: Q64) -> Q32 {
 /// `u16_proportion_to_fixed(x) = x ⊘ 65535` (spec §3.3).
 #[inline]
 pub fn u16_proportion(x: u16) -> Q32 {
-    safe_div(q32_int(x), q32_int(u16::MAX))
+    // (x·2^32·2^32) / (65535·2^32) truncated is (x·2^32) / 65535: a constant division.
+    Q32::from_bits(((u64::from(x) << 32) / 65535) as i64)
 }
 
 /// `fixed_proportion_to_u16(x) = clamp(floor(x ⊗ 65535), 0, 65535)` (spec §3.3).
@@ -363,6 +364,17 @@ mod tests {
         #[test]
         fn divider_is_exact(x in any::<u64>(), d in prop_oneof![1u64..1000, any::<u64>().prop_map(|d| d.max(1)), Just(1u64 << 63), Just(u64::MAX)]) {
             prop_assert_eq!(Divider::new(d).div(x), x / d);
+        }
+    }
+
+    #[test]
+    fn u16_proportion_matches_safe_div_for_every_u16() {
+        for x in 0..=u16::MAX {
+            assert_eq!(
+                u16_proportion(x),
+                safe_div(q32_int(x), q32_int(u16::MAX)),
+                "{x}"
+            );
         }
     }
 
