@@ -18,7 +18,7 @@
 //! commits), so it is the identity here. Matrices are [`Csr`]; no dense `n × n` matrix exists.
 
 use crate::fixed::{
-    exp_fast, mul, mul_or_zero, normalize, proportion_to_u16, q32_int, q64_to_q32, safe_div,
+    div_one, exp_fast, mul, mul_or_zero, normalize, proportion_to_u16, q32_int, q64_to_q32,
     safe_div64, share_of, sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
@@ -124,10 +124,11 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
         .collect();
     let sc = sum(&comb);
     let (nse, mut nve, mut nce): (Vec<Q32>, Vec<Q32>, Vec<Q32>) = if sc != ZERO {
+        let dv = QDiv::new(sc);
         (
-            inc.iter().map(|x| safe_div(*x, sc)).collect(),
-            d.iter().map(|x| safe_div(*x, sc)).collect(),
-            comb.iter().map(|x| safe_div(*x, sc)).collect(),
+            inc.iter().map(|x| dv.div(*x)).collect(),
+            d.iter().map(|x| dv.div(*x)).collect(),
+            comb.iter().map(|x| dv.div(*x)).collect(),
         )
     } else {
         (inc.clone(), d.clone(), comb.clone())
@@ -146,7 +147,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     let trust: Vec<u16> = rank_clipped
         .iter()
         .zip(&rank_unclipped)
-        .map(|(x, y)| proportion_to_u16(safe_div(*x, *y)))
+        .map(|(x, y)| proportion_to_u16(div_one(*x, *y)))
         .collect();
     let pruning_scores = max_upscale_to_u16(&nce);
 
@@ -924,14 +925,14 @@ fn max_upscale_to_u16(v: &[Q32]) -> Vec<u16> {
     }
     let u16max = q32_int(u16::MAX);
     if m > Q32::from_num(32768) {
-        let f = safe_div(u16max, m);
+        let f = div_one(u16max, m);
         v.iter()
-            .map(|x| x.saturating_mul(f).round().saturating_to_num::<u16>())
+            .map(|x| mul(*x, f).round().saturating_to_num::<u16>())
             .collect()
     } else {
         v.iter()
             .map(|x| {
-                safe_div(x.saturating_mul(u16max), m)
+                div_one(mul(*x, u16max), m)
                     .round()
                     .saturating_to_num::<u16>()
             })

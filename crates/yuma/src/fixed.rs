@@ -88,9 +88,51 @@ pub fn proportion_to_u16(x: Q32) -> u16 {
 /// saturation (spec §2.11).
 #[inline]
 pub fn share_of(x: Q32, rao: u64) -> u64 {
+    // bits(x) · rao < 2^127, so the I96F32 product never overflows and equals
+    // bits(x) · rao / 2^32; its floor, clamped to u64, is the result.
+    let bits = x.to_bits();
+    if bits <= 0 {
+        return 0;
+    }
+    let q = (u128::from(bits as u64) * u128::from(rao)) >> 32;
+    u64::try_from(q).unwrap_or(u64::MAX)
+}
+
+/// `I96F32(x) ⊗ I96F32(rao)` converted to `u64` with saturation: the library form of
+/// [`share_of`], kept for its tests.
+pub fn share_of_reference(x: Q32, rao: u64) -> u64 {
     I96F32::from_num(x)
         .saturating_mul(I96F32::from_num(rao))
         .saturating_to_num::<u64>()
+}
+
+/// `a ⊘ b` for one pair, bit-identical to [`safe_div`], with native 64-bit divisions for
+/// `a >= 0` and `0 < b <= 1` (long division in base 2^32) or `0 <= a < 1` and `b > 0`; the
+/// library division otherwise.
+#[inline]
+pub fn div_one(a: Q32, b: Q32) -> Q32 {
+    let (x, y) = (a.to_bits(), b.to_bits());
+    if x < 0 || y <= 0 {
+        return safe_div(a, b);
+    }
+    let (x, y) = (x as u64, y as u64);
+    let q = if y <= 1 << 32 {
+        let hi = x / y;
+        if hi >= 1 << 31 {
+            return ZERO; // quotient >= 2^63 overflows
+        }
+        // r < y <= 2^32, so r·2^32 fits in 64 bits.
+        (hi << 32) + (((x % y) << 32) / y)
+    } else if x < 1 << 32 {
+        (x << 32) / y
+    } else {
+        return safe_div(a, b);
+    };
+    if q > i64::MAX as u64 {
+        ZERO
+    } else {
+        Q32::from_bits(q as i64)
+    }
 }
 
 /// Exact unsigned division by an invariant divisor through a reciprocal multiplication
@@ -359,6 +401,21 @@ mod tests {
             let (a, b) = (Q32::from_bits(a), Q32::from_bits(b));
             prop_assert_eq!(mul(a, b), a.saturating_mul(b));
             prop_assert_eq!(mul_or_zero(a, b), a.checked_mul(b).unwrap_or(ZERO));
+        }
+
+        #[test]
+        fn share_of_matches_library(x in any::<i64>(), rao in any::<u64>()) {
+            let x = Q32::from_bits(x);
+            prop_assert_eq!(share_of(x, rao), share_of_reference(x, rao));
+        }
+
+        #[test]
+        fn div_one_matches_safe_div(
+            a in prop_oneof![0i64..(1i64 << 32), 0i64..(1i64 << 50), any::<i64>()],
+            b in prop_oneof![1i64..(1i64 << 34), 1i64..1000, any::<i64>(), Just(0i64), Just(1i64 << 32)],
+        ) {
+            let (a, b) = (Q32::from_bits(a), Q32::from_bits(b));
+            prop_assert_eq!(div_one(a, b), safe_div(a, b));
         }
 
         #[test]
