@@ -162,7 +162,7 @@ enum Command {
         #[arg(long = "n-words", alias = "words", default_value_t = 12)]
         n_words: usize,
         /// Write the coldkey unencrypted (dev and test setups only).
-        #[arg(long = "no-password")]
+        #[arg(long = "no-password", conflicts_with = "password_env")]
         no_password: bool,
     },
     /// Create a new coldkey in a wallet.
@@ -177,7 +177,7 @@ enum Command {
         #[arg(long = "n-words", alias = "words", default_value_t = 12)]
         n_words: usize,
         /// Write the coldkey unencrypted (dev and test setups only).
-        #[arg(long = "no-password")]
+        #[arg(long = "no-password", conflicts_with = "password_env")]
         no_password: bool,
     },
     /// Create a new hotkey in a wallet (unencrypted, as btcli does by default).
@@ -206,7 +206,7 @@ enum Command {
         #[command(flatten)]
         write: WriteArgs,
         /// Write the coldkey unencrypted (dev and test setups only).
-        #[arg(long = "no-password")]
+        #[arg(long = "no-password", conflicts_with = "password_env")]
         no_password: bool,
     },
     /// Recreate a hotkey from its mnemonic or seed (the wallet needs no coldkey).
