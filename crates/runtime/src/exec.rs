@@ -105,7 +105,7 @@ pub fn execute_block_unchecked(
     let mut events = Vec::new();
     on_initialize(&mut st, number, &mut events)
         .map_err(|e| BlockError::Ledger(format!("block step: {e}")))?;
-    st.overlay.commit_tx();
+    st.commit_tx();
     let mut receipts = Vec::with_capacity(body.len());
     for (index, tx) in body.iter().enumerate() {
         receipts.push(apply_tx(&mut st, index, tx, number)?);
@@ -114,7 +114,7 @@ pub fn execute_block_unchecked(
         return Err(e.into());
     }
     st.totals().check().map_err(BlockError::Ledger)?;
-    let changes = st.overlay.into_changes()?;
+    let changes = st.into_changes()?;
     Ok(BlockOutcome {
         changes,
         receipts,
@@ -188,7 +188,7 @@ fn apply_tx(
         st.burn_free(&tx.signer, fee)
             .map_err(|_| BlockError::CannotPayFee { index })?;
     }
-    st.overlay.commit_tx();
+    st.commit_tx();
     let mut events = Vec::new();
     let result = dispatch(st, &tx.signer, &tx.call, now, &mut events);
     if let Some(e) = st.overlay.take_error() {
@@ -196,11 +196,11 @@ fn apply_tx(
     }
     let error = match result {
         Ok(()) => {
-            st.overlay.commit_tx();
+            st.commit_tx();
             None
         }
         Err(e) => {
-            st.overlay.rollback_tx();
+            st.rollback_tx();
             events.clear();
             if free_call {
                 return Err(BlockError::FreeCallFailed { index, error: e });
@@ -426,6 +426,9 @@ fn run_epoch(
     for (i, nr) in neurons.iter().enumerate() {
         let se = out.server_emission[i];
         let ve = out.validator_emission[i];
+        if se == 0 && ve == 0 {
+            continue;
+        }
         let Some(hk) = st.hotkey(&nr.hotkey) else {
             continue;
         };
@@ -469,7 +472,8 @@ fn run_epoch(
     // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
     let burned = rao_emission - paid_out;
     st.burn_pending(burned)?;
-    for (i, mut nr) in neurons.into_iter().enumerate() {
+    for (i, old) in neurons.into_iter().enumerate() {
+        let mut nr = old.clone();
         nr.active = out.active[i];
         nr.validator_permit = out.validator_permit[i];
         nr.stake_weight = out.stake_weight[i];
@@ -479,10 +483,10 @@ fn run_epoch(
         nr.validator_trust = out.validator_trust[i];
         nr.emission = out.emission[i];
         let uid = i as u16;
-        if st.neuron(netuid, uid).as_ref() != Some(&nr) {
+        if nr != old {
             st.set_neuron(netuid, uid, &nr);
         }
-        if st.bonds(netuid, uid) != out.bonds[i] {
+        if inputs.bonds[i] != out.bonds[i] {
             st.set_bonds(netuid, uid, &out.bonds[i]);
         }
     }

@@ -191,7 +191,6 @@ impl GenesisConfig {
         }
         st.totals().check().map_err(GenesisError::Ledger)?;
         let changes = st
-            .overlay
             .into_changes()
             .map_err(|e| GenesisError::Ledger(e.to_string()))?;
         let mut root = StateRoot::new();

@@ -17,7 +17,7 @@
 
 use crate::hash::blake2b_256;
 use crate::store::{StateChanges, StateStore, StoreError};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use tensornet_primitives::Hash32;
 
 const DEPTH: usize = 16;
@@ -40,7 +40,7 @@ pub struct StateRoot {
 pub struct RootUpdate {
     root: Hash32,
     buckets: Vec<(u16, Bucket)>,
-    nodes: Vec<BTreeMap<usize, [u8; 32]>>,
+    nodes: Vec<Vec<(usize, [u8; 32])>>,
 }
 
 impl RootUpdate {
@@ -129,48 +129,66 @@ impl StateRoot {
 
     /// Computes the root after applying `changes`, without changing `self`.
     pub fn preview(&self, changes: &StateChanges) -> RootUpdate {
-        let mut touched: BTreeMap<u16, Bucket> = BTreeMap::new();
-        for (k, v) in changes {
-            let kh = blake2b_256(k).0;
+        // Leaf hashes, sorted by key hash (hence by bucket).
+        let mut leaves: Vec<([u8; 32], Option<[u8; 32]>)> = changes
+            .iter()
+            .map(|(k, v)| (blake2b_256(k).0, v.as_ref().map(|v| blake2b_256(v).0)))
+            .collect();
+        leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut touched: Vec<(u16, Bucket)> = Vec::new();
+        for (kh, vh) in leaves {
             let b = bucket_of(&kh);
-            let leaves = touched
-                .entry(b)
-                .or_insert_with(|| self.buckets.get(&b).cloned().unwrap_or_default());
-            match v {
-                Some(v) => {
-                    leaves.insert(kh, blake2b_256(v).0);
-                }
-                None => {
-                    leaves.remove(&kh);
+            if touched.last().map(|t| t.0) != Some(b) {
+                touched.push((b, self.buckets.get(&b).cloned().unwrap_or_default()));
+            }
+            if let Some((_, bucket)) = touched.last_mut() {
+                match vh {
+                    Some(vh) => {
+                        bucket.insert(kh, vh);
+                    }
+                    None => {
+                        bucket.remove(&kh);
+                    }
                 }
             }
         }
-        let mut nodes: Vec<BTreeMap<usize, [u8; 32]>> = vec![BTreeMap::new(); DEPTH + 1];
-        for (b, leaves) in &touched {
-            nodes[0].insert(*b as usize, bucket_hash(leaves));
-        }
+        // Dirty nodes per level, as sorted (index, hash) lists.
+        let mut nodes: Vec<Vec<(usize, [u8; 32])>> = Vec::with_capacity(DEPTH + 1);
+        nodes.push(
+            touched
+                .iter()
+                .map(|(b, leaves)| (usize::from(*b), bucket_hash(leaves)))
+                .collect(),
+        );
         for level in 1..=DEPTH {
-            let parents: BTreeSet<usize> = nodes[level - 1].keys().map(|i| i / 2).collect();
-            for p in parents {
-                let get = |i: usize| {
-                    nodes[level - 1]
-                        .get(&i)
-                        .copied()
-                        .unwrap_or(self.levels[level - 1][i])
-                };
-                let h = node_hash(&get(2 * p), &get(2 * p + 1));
-                nodes[level].insert(p, h);
+            let below = &nodes[level - 1];
+            let old = &self.levels[level - 1];
+            let mut up: Vec<(usize, [u8; 32])> = Vec::with_capacity(below.len() / 2 + 1);
+            let mut i = 0;
+            while i < below.len() {
+                let p = below[i].0 / 2;
+                let (mut l, mut r) = (old[2 * p], old[2 * p + 1]);
+                while i < below.len() && below[i].0 / 2 == p {
+                    if below[i].0 % 2 == 0 {
+                        l = below[i].1;
+                    } else {
+                        r = below[i].1;
+                    }
+                    i += 1;
+                }
+                up.push((p, node_hash(&l, &r)));
             }
+            nodes.push(up);
         }
         let root = Hash32(
             nodes[DEPTH]
-                .get(&0)
-                .copied()
+                .first()
+                .map(|n| n.1)
                 .unwrap_or(self.levels[DEPTH][0]),
         );
         RootUpdate {
             root,
-            buckets: touched.into_iter().collect(),
+            buckets: touched,
             nodes,
         }
     }

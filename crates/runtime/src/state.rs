@@ -13,13 +13,14 @@
 //! | `n` ‖ netuid (BE) | [`SubnetInfo`] |
 //! | `u` ‖ netuid ‖ uid (BE) | [`Neuron`] |
 //! | `k` ‖ netuid ‖ hotkey | uid `u16` |
-//! | `w` ‖ netuid ‖ uid | weights row `Vec<(u16, u16)>` (submission order) |
-//! | `b` ‖ netuid ‖ uid | bonds row `Vec<(u16, u16)>` |
+//! | `w` ‖ netuid ‖ uid | weights row (submission order), [`encode_row`] format |
+//! | `b` ‖ netuid ‖ uid | bonds row, [`encode_row`] format |
 //! | `c` ‖ netuid ‖ hotkey | pending commits `Vec<`[`WeightCommit`]`>` |
 
 use crate::store::{Overlay, StoreError};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use tensornet_primitives::{AccountId, Balance, BlockNumber, Hash32, NetUid, Uid, RAO_PER_TAO};
 
 /// A coldkey's (or hotkey's) account.
@@ -368,6 +369,35 @@ pub struct WeightCommit {
     pub block: BlockNumber,
 }
 
+/// Encodes a weights/bonds row: 4 bytes per entry, `uid` then `value`, each u16
+/// little-endian, no length prefix (the fast path of the epoch's 4096-row reads).
+pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(row.len() * 4);
+    for (u, w) in row {
+        v.extend_from_slice(&u.to_le_bytes());
+        v.extend_from_slice(&w.to_le_bytes());
+    }
+    v
+}
+
+/// Decodes [`encode_row`]; `None` if the length is not a multiple of 4.
+pub fn decode_row(bytes: &[u8]) -> Option<Vec<(u16, u16)>> {
+    if bytes.len() % 4 != 0 {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|c| {
+                (
+                    u16::from_le_bytes([c[0], c[1]]),
+                    u16::from_le_bytes([c[2], c[3]]),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// Key constructors (see the module table).
 pub mod keys {
     use super::*;
@@ -449,15 +479,49 @@ pub mod keys {
 
 /// Typed reads and writes over an [`Overlay`]. A value that does not decode is reported as a
 /// store error (corrupt state) and read as absent.
+///
+/// The chain config and the ledger totals are cached: the config is re-read after a write to
+/// it or a rollback; the totals live in memory and are written once by
+/// [`State::into_changes`]. Use [`State::commit_tx`] / [`State::rollback_tx`] (not the
+/// overlay's) so the caches follow.
 pub struct State<'a> {
     /// The overlay.
     pub overlay: Overlay<'a>,
+    cfg: RefCell<Option<ChainConfig>>,
+    totals: RefCell<Option<Totals>>,
+    committed_totals: Option<Totals>,
 }
 
 impl<'a> State<'a> {
     /// Wraps an overlay.
     pub fn new(overlay: Overlay<'a>) -> State<'a> {
-        State { overlay }
+        State {
+            overlay,
+            cfg: RefCell::new(None),
+            totals: RefCell::new(None),
+            committed_totals: None,
+        }
+    }
+
+    /// Keeps the current transaction's writes.
+    pub fn commit_tx(&mut self) {
+        self.overlay.commit_tx();
+        self.committed_totals = *self.totals.get_mut();
+    }
+
+    /// Drops the current transaction's writes.
+    pub fn rollback_tx(&mut self) {
+        self.overlay.rollback_tx();
+        *self.totals.get_mut() = self.committed_totals;
+        *self.cfg.get_mut() = None;
+    }
+
+    /// Flushes the totals and returns every change (see [`Overlay::into_changes`]).
+    pub fn into_changes(mut self) -> Result<crate::store::StateChanges, StoreError> {
+        if let Some(t) = *self.totals.get_mut() {
+            self.overlay.put(keys::TOTALS.to_vec(), t.encode());
+        }
+        self.overlay.into_changes()
     }
 
     /// Reads and decodes.
@@ -475,6 +539,9 @@ impl<'a> State<'a> {
     }
     /// Encodes and writes.
     pub fn put<T: Encode>(&mut self, key: Vec<u8>, v: &T) {
+        if key == keys::CONFIG {
+            *self.cfg.get_mut() = None;
+        }
         self.overlay.put(key, v.encode());
     }
     /// Deletes.
@@ -484,16 +551,27 @@ impl<'a> State<'a> {
 
     /// Chain config (a default with a zero root if genesis never wrote it).
     pub fn config(&self) -> ChainConfig {
-        self.get(keys::CONFIG)
-            .unwrap_or_else(|| ChainConfig::with_root(AccountId([0; 32])))
+        if let Some(c) = self.cfg.borrow().as_ref() {
+            return c.clone();
+        }
+        let c: ChainConfig = self
+            .get(keys::CONFIG)
+            .unwrap_or_else(|| ChainConfig::with_root(AccountId([0; 32])));
+        *self.cfg.borrow_mut() = Some(c.clone());
+        c
     }
     /// Ledger totals.
     pub fn totals(&self) -> Totals {
-        self.get(keys::TOTALS).unwrap_or_default()
+        if let Some(t) = *self.totals.borrow() {
+            return t;
+        }
+        let t: Totals = self.get(keys::TOTALS).unwrap_or_default();
+        *self.totals.borrow_mut() = Some(t);
+        t
     }
-    /// Writes ledger totals.
+    /// Writes ledger totals (in memory until [`State::into_changes`]).
     pub fn set_totals(&mut self, t: &Totals) {
-        self.put(keys::TOTALS.to_vec(), t);
+        *self.totals.get_mut() = Some(*t);
     }
     /// An account (default if absent).
     pub fn account(&self, a: &AccountId) -> AccountInfo {
@@ -543,29 +621,41 @@ impl<'a> State<'a> {
     pub fn uid_of(&self, n: NetUid, h: &AccountId) -> Option<Uid> {
         self.get(&keys::uid(n, h))
     }
+    fn row(&self, key: &[u8]) -> Vec<(u16, u16)> {
+        let Some(bytes) = self.overlay.get(key) else {
+            return Vec::new();
+        };
+        match decode_row(&bytes) {
+            Some(r) => r,
+            None => {
+                self.overlay
+                    .fail(StoreError(format!("corrupt row under key {key:02x?}")));
+                Vec::new()
+            }
+        }
+    }
+    fn set_row(&mut self, key: Vec<u8>, row: &[(u16, u16)]) {
+        if row.is_empty() {
+            self.delete(key);
+        } else {
+            self.overlay.put(key, encode_row(row));
+        }
+    }
     /// Weights row.
     pub fn weights(&self, n: NetUid, uid: Uid) -> Vec<(u16, u16)> {
-        self.get(&keys::weights(n, uid)).unwrap_or_default()
+        self.row(&keys::weights(n, uid))
     }
     /// Writes a weights row (empty = delete).
-    pub fn set_weights(&mut self, n: NetUid, uid: Uid, row: &Vec<(u16, u16)>) {
-        if row.is_empty() {
-            self.delete(keys::weights(n, uid));
-        } else {
-            self.put(keys::weights(n, uid), row);
-        }
+    pub fn set_weights(&mut self, n: NetUid, uid: Uid, row: &[(u16, u16)]) {
+        self.set_row(keys::weights(n, uid), row);
     }
     /// Bonds row.
     pub fn bonds(&self, n: NetUid, uid: Uid) -> Vec<(u16, u16)> {
-        self.get(&keys::bonds(n, uid)).unwrap_or_default()
+        self.row(&keys::bonds(n, uid))
     }
     /// Writes a bonds row (empty = delete).
-    pub fn set_bonds(&mut self, n: NetUid, uid: Uid, row: &Vec<(u16, u16)>) {
-        if row.is_empty() {
-            self.delete(keys::bonds(n, uid));
-        } else {
-            self.put(keys::bonds(n, uid), row);
-        }
+    pub fn set_bonds(&mut self, n: NetUid, uid: Uid, row: &[(u16, u16)]) {
+        self.set_row(keys::bonds(n, uid), row);
     }
     /// Pending commits.
     pub fn commits(&self, n: NetUid, h: &AccountId) -> Vec<WeightCommit> {

@@ -83,16 +83,17 @@ impl StateStore for MemStore {
     }
 }
 
-/// Two layers of pending writes over a base store: the block layer and the transaction layer.
-/// A transaction's writes go to the transaction layer and are merged into the block layer by
-/// [`Overlay::commit_tx`] or dropped by [`Overlay::rollback_tx`].
+/// Pending writes over a base store, with an undo log for the current transaction: a
+/// transaction's writes are kept by [`Overlay::commit_tx`] or undone by
+/// [`Overlay::rollback_tx`].
 ///
 /// Read failures of the base store do not propagate through every call site: the first one is
 /// recorded ([`Overlay::take_error`]) and the block executor aborts the block when it sees it.
 pub struct Overlay<'a> {
     base: &'a dyn StateStore,
-    block: StateChanges,
-    tx: StateChanges,
+    writes: StateChanges,
+    /// `(key, previous pending entry)` for every write of the open transaction.
+    undo: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
     error: RefCell<Option<StoreError>>,
 }
 
@@ -101,8 +102,8 @@ impl<'a> Overlay<'a> {
     pub fn new(base: &'a dyn StateStore) -> Overlay<'a> {
         Overlay {
             base,
-            block: StateChanges::new(),
-            tx: StateChanges::new(),
+            writes: StateChanges::new(),
+            undo: Vec::new(),
             error: RefCell::new(None),
         }
     }
@@ -120,12 +121,9 @@ impl<'a> Overlay<'a> {
         self.error.borrow_mut().take()
     }
 
-    /// Reads a key through both layers.
+    /// Reads a key through the pending writes.
     pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(v) = self.tx.get(key) {
-            return v.clone();
-        }
-        if let Some(v) = self.block.get(key) {
+        if let Some(v) = self.writes.get(key) {
             return v.clone();
         }
         match self.base.get(key) {
@@ -137,17 +135,22 @@ impl<'a> Overlay<'a> {
         }
     }
 
-    /// Writes a key in the transaction layer.
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let prev = self.writes.insert(key.clone(), value);
+        self.undo.push((key, prev));
+    }
+
+    /// Writes a key.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.tx.insert(key, Some(value));
+        self.write(key, Some(value));
     }
 
-    /// Deletes a key in the transaction layer.
+    /// Deletes a key.
     pub fn delete(&mut self, key: Vec<u8>) {
-        self.tx.insert(key, None);
+        self.write(key, None);
     }
 
-    /// Every live `(key, value)` under `prefix`, in key order, through both layers.
+    /// Every live `(key, value)` under `prefix`, in key order, through the pending writes.
     pub fn scan_prefix(&self, prefix: &[u8]) -> KeyValues {
         let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = match self.base.scan_prefix(prefix) {
             Ok(v) => v.into_iter().map(|(k, v)| (k, Some(v))).collect(),
@@ -156,13 +159,12 @@ impl<'a> Overlay<'a> {
                 BTreeMap::new()
             }
         };
-        for layer in [&self.block, &self.tx] {
-            for (k, v) in layer
-                .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-                .take_while(|(k, _)| k.starts_with(prefix))
-            {
-                merged.insert(k.clone(), v.clone());
-            }
+        for (k, v) in self
+            .writes
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+        {
+            merged.insert(k.clone(), v.clone());
         }
         merged
             .into_iter()
@@ -172,24 +174,31 @@ impl<'a> Overlay<'a> {
 
     /// Keeps the current transaction's writes.
     pub fn commit_tx(&mut self) {
-        let tx = std::mem::take(&mut self.tx);
-        self.block.extend(tx);
+        self.undo.clear();
     }
 
-    /// Drops the current transaction's writes.
+    /// Undoes the current transaction's writes.
     pub fn rollback_tx(&mut self) {
-        self.tx.clear();
+        while let Some((k, prev)) = self.undo.pop() {
+            match prev {
+                Some(p) => {
+                    self.writes.insert(k, p);
+                }
+                None => {
+                    self.writes.remove(&k);
+                }
+            }
+        }
     }
 
-    /// Commits any open transaction layer and returns every change, dropping writes that
-    /// leave a key as it was in the base store.
-    pub fn into_changes(mut self) -> Result<StateChanges, StoreError> {
-        self.commit_tx();
+    /// Commits any open transaction and returns every change, dropping writes that leave a
+    /// key as it is in the base store.
+    pub fn into_changes(self) -> Result<StateChanges, StoreError> {
         if let Some(e) = self.take_error() {
             return Err(e);
         }
         let mut out = StateChanges::new();
-        for (k, v) in self.block {
+        for (k, v) in self.writes {
             let old = self.base.get(&k)?;
             if old != v {
                 out.insert(k, v);
