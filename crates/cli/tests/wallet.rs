@@ -708,3 +708,118 @@ fn encrypted_coldkey_and_wrong_password() {
     assert!(err_lines[0].contains("wrong password"), "{}", o.stderr);
     assert_eq!(std::fs::read(&coldkey_path).expect("read"), bytes);
 }
+
+/// Interop with the real Bittensor wallet library (bittensor-wallet, installed with the Python SDK
+/// by `scripts/interop-python.sh` into `TENSORNET_INTEROP_VENV`, default
+/// `~/.cache/tensornet-interop-venv-10.5.0`): a wallet made by `tensornet wallet create` (encrypted
+/// coldkey, plain hotkey) opens there, and signatures cross both ways. Skipped, with a note on
+/// stderr, when that environment is absent (no network installs in tests).
+#[test]
+fn bittensor_wallet_opens_our_wallet() {
+    let venv = std::env::var_os("TENSORNET_INTEROP_VENV")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| Path::new(&h).join(".cache/tensornet-interop-venv-10.5.0"))
+        });
+    let Some(py) = venv.map(|v| v.join("bin/python")).filter(|p| p.is_file()) else {
+        eprintln!(
+            "SKIPPED bittensor_wallet_opens_our_wallet: no interop venv with bittensor-wallet"
+        );
+        return;
+    };
+    let probe = Command::new(&py)
+        .args(["-c", "import bittensor_wallet"])
+        .output();
+    if !probe.map(|o| o.status.success()).unwrap_or(false) {
+        eprintln!("SKIPPED bittensor_wallet_opens_our_wallet: bittensor_wallet not importable");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = p(dir.path());
+    let pw = "correct horse battery staple";
+    let o = tn(
+        &[
+            "wallet",
+            "create",
+            "--wallet-path",
+            root,
+            "--wallet-name",
+            "tn",
+            "--hotkey",
+            "hk",
+            "--password-env",
+            "TN_PW",
+            "--json",
+        ],
+        &[("TN_PW", pw)],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let created = o.json();
+    let cold = created["coldkey"]["ss58"]
+        .as_str()
+        .expect("ss58")
+        .to_string();
+    let hot = created["hotkey"]["ss58"]
+        .as_str()
+        .expect("ss58")
+        .to_string();
+    let our_sig = ok(&[
+        "wallet",
+        "sign",
+        "--wallet-path",
+        root,
+        "--wallet-name",
+        "tn",
+        "--hotkey",
+        "hk",
+        "--message",
+        "from tensornet",
+    ])
+    .stdout
+    .trim()
+    .to_string();
+    let script = r#"
+import sys
+from bittensor_wallet import Wallet, Keypair
+root, pw, our_sig = sys.argv[1], sys.argv[2], sys.argv[3]
+w = Wallet(name="tn", hotkey="hk", path=root)
+print(w.coldkeypub.ss58_address)
+print(w.hotkey.ss58_address)
+kf = w.coldkey_file
+assert kf.is_encrypted()
+print(kf.get_keypair(password=pw).ss58_address)
+print(Keypair(ss58_address=w.hotkey.ss58_address).verify(b"from tensornet", bytes.fromhex(our_sig[2:])))
+print("0x" + w.hotkey.sign(b"from python").hex())
+"#;
+    let out = Command::new(&py)
+        .args(["-c", script, root, pw, &our_sig])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("Decrypting"))
+        .collect();
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(lines[0], cold, "coldkeypub.txt");
+    assert_eq!(lines[1], hot, "hotkey");
+    assert_eq!(lines[2], cold, "decrypted coldkey");
+    assert_eq!(lines[3], "True", "python verifies our signature");
+    ok(&[
+        "wallet",
+        "verify",
+        "--ss58",
+        &hot,
+        "--message",
+        "from python",
+        "--signature",
+        lines[4],
+    ]);
+}
