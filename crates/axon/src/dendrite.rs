@@ -62,8 +62,18 @@ pub fn signed_request<S: Synapse>(
     synapse: &S,
     stamp: &RequestStamp<'_>,
 ) -> Result<(HeaderMap, Vec<u8>), PyReprError> {
+    signed_request_as(keypair, &keypair.ss58(), target, synapse, stamp)
+}
+
+fn signed_request_as<S: Synapse>(
+    keypair: &Keypair,
+    hotkey: &str,
+    target: &AxonTarget,
+    synapse: &S,
+    stamp: &RequestStamp<'_>,
+) -> Result<(HeaderMap, Vec<u8>), PyReprError> {
     let body_hash = synapse.body_hash()?;
-    let hotkey = keypair.ss58();
+    let hotkey = hotkey.to_string();
     let message = request_message(stamp.nonce, &hotkey, &target.hotkey, stamp.uuid, &body_hash);
     let signature = keypair.sign(message.as_bytes()).to_hex();
     let mut env = Envelope::new(synapse.clone(), stamp.timeout);
@@ -301,8 +311,9 @@ impl Dendrite {
             None => return Answer::local(500, "Client error: no lane".into(), start),
         };
         let timeout_s = timeout.as_secs_f64();
-        let (mut headers, body) = match signed_request(
+        let (mut headers, body) = match signed_request_as(
             &self.keypair,
+            &self.hotkey,
             target,
             synapse,
             &RequestStamp {

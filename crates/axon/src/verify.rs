@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tensornet_keys::{ss58_decode, verify, AccountId, Signature};
+use tensornet_keys::{ss58_decode, AccountId, Signature};
 
 /// Fixed slack of the age window, nanoseconds (the reference's 4 s).
 pub const ALLOWED_DELTA_NS: u64 = 4_000_000_000;
@@ -281,11 +281,49 @@ impl NonceStore {
     }
 }
 
+/// Decoded caller keys (SS58 text → sr25519 public key), so the SS58 checksum and the point
+/// decompression are paid once per caller rather than once per request. Bounded: cleared when
+/// full.
+struct KeyCache {
+    map: Mutex<HashMap<String, (AccountId, schnorrkel::PublicKey)>>,
+}
+
+/// Most caller keys cached.
+const KEY_CACHE_MAX: usize = 16_384;
+
+impl KeyCache {
+    fn get(&self, ss58: &str) -> Result<(AccountId, schnorrkel::PublicKey), VerifyError> {
+        if let Some(hit) = self.map.lock().ok().and_then(|m| m.get(ss58).copied()) {
+            return Ok(hit);
+        }
+        let invalid = || VerifyError::InvalidHotkey(ss58.to_string());
+        let account = ss58_decode(ss58).map_err(|_| invalid())?;
+        let public =
+            schnorrkel::PublicKey::from_bytes(account.as_bytes()).map_err(|_| invalid())?;
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= KEY_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(ss58.to_string(), (account, public));
+        }
+        Ok((account, public))
+    }
+}
+
+/// sr25519 verification with the `substrate` signing context, the message as-is.
+fn verify_sr25519(public: &schnorrkel::PublicKey, message: &[u8], signature: &Signature) -> bool {
+    match schnorrkel::Signature::from_bytes(&signature.0) {
+        Ok(sig) => public.verify_simple(b"substrate", message, &sig).is_ok(),
+        Err(_) => false,
+    }
+}
+
 /// Verifies requests addressed to one axon hotkey.
 pub struct Verifier {
     own_hotkey: String,
     config: VerifyConfig,
     store: NonceStore,
+    keys: KeyCache,
 }
 
 impl Verifier {
@@ -296,6 +334,9 @@ impl Verifier {
             own_hotkey,
             store: NonceStore::new(retention, config.max_keys, config.reorder_window),
             config,
+            keys: KeyCache {
+                map: Mutex::new(HashMap::new()),
+            },
         }
     }
 
@@ -317,8 +358,7 @@ impl Verifier {
             .hotkey
             .as_deref()
             .ok_or(VerifyError::MissingHotkey)?;
-        let account =
-            ss58_decode(hotkey).map_err(|_| VerifyError::InvalidHotkey(hotkey.to_string()))?;
+        let (account, public) = self.keys.get(hotkey)?;
         let nonce = h.dendrite.nonce.ok_or(VerifyError::MissingNonce)?;
         let sig_text = h
             .dendrite
@@ -358,10 +398,10 @@ impl Verifier {
         // The Python verifier requires the 0x prefix on text signatures.
         let hex_part = sig_text.strip_prefix("0x").ok_or_else(bad)?;
         let signature = Signature::from_hex(hex_part).map_err(|_| bad())?;
-        let ok = verify(&account, message.as_bytes(), &signature) || {
+        let ok = verify_sr25519(&public, message.as_bytes(), &signature) || {
             // The polkadot-js `<Bytes>` wrapping, accepted by the reference too.
             let wrapped = format!("<Bytes>{message}</Bytes>");
-            verify(&account, wrapped.as_bytes(), &signature)
+            verify_sr25519(&public, wrapped.as_bytes(), &signature)
         };
         if !ok {
             return Err(bad());
