@@ -579,10 +579,7 @@ fn errors_are_one_line() {
 fn encrypted_coldkey_and_wrong_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = p(dir.path());
-    let env = [
-        ("TN_TEST_PW", "correct horse battery staple"),
-        ("TN_TEST_BAD", "not the password"),
-    ];
+    let env = [("TN_TEST_PW", "correct horse battery staple")];
     // Too short a password is refused before any work.
     let o = tn(
         &[
@@ -680,7 +677,10 @@ fn encrypted_coldkey_and_wrong_password() {
         "--signature",
         o.stdout.trim(),
     ]);
-    // KDF 3: a wrong password fails with one line and changes nothing.
+    // KDF 3: a wrong password fails with one line and changes nothing. It comes from btcli's
+    // BT_PW_<PATH> variable here, which also checks that this variable is read.
+    let var = tensornet_keys::keyfile::btcli_env_var_name(&coldkey_path);
+    let encoded = tensornet_keys::keyfile::btcli_env_encode("not the password", &var);
     let o = tn(
         &[
             "wallet",
@@ -692,10 +692,9 @@ fn encrypted_coldkey_and_wrong_password() {
             "--use-coldkey",
             "--message",
             "m",
-            "--password-env",
-            "TN_TEST_BAD",
+            "--no-prompt",
         ],
-        &env,
+        &[(var.as_str(), encoded.as_str())],
     );
     assert_eq!(o.code, 1);
     assert!(o.stdout.is_empty());

@@ -148,6 +148,54 @@ pub fn decrypt(data: &[u8], password: &str, path: &Path) -> Result<Zeroizing<Vec
     decrypt_with_key(data, &key, path)
 }
 
+/// The environment variable btcli reads a keyfile's password from: `BT_PW_` followed by the
+/// keyfile path with path separators and dots replaced by `_`, upper-cased.
+pub fn btcli_env_var_name(path: &Path) -> String {
+    let p = path.to_string_lossy();
+    let mapped: String = p
+        .chars()
+        .map(|c| {
+            if c == std::path::MAIN_SEPARATOR || c == '.' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("BT_PW_{}", mapped.to_uppercase())
+}
+
+fn xor_with_name(data: &[u8], name: &str) -> Vec<u8> {
+    let key = name.as_bytes();
+    data.iter()
+        .enumerate()
+        .map(|(i, b)| b ^ key.get(i % key.len().max(1)).copied().unwrap_or(0))
+        .collect()
+}
+
+/// Encodes a password the way btcli stores it in its `BT_PW_…` variable: base64 of the password
+/// XOR the repeated variable name. This is obfuscation, not encryption.
+pub fn btcli_env_encode(password: &str, var_name: &str) -> String {
+    use base64::Engine;
+    let x = Zeroizing::new(xor_with_name(password.as_bytes(), var_name));
+    base64::engine::general_purpose::STANDARD.encode(&*x)
+}
+
+/// The password btcli's `BT_PW_…` variable holds for the keyfile at `path`, if it is set and
+/// decodes.
+pub fn btcli_env_password(path: &Path) -> Option<Zeroizing<String>> {
+    use base64::Engine;
+    let name = btcli_env_var_name(path);
+    let value = Zeroizing::new(std::env::var(&name).ok()?);
+    let data = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()?,
+    );
+    let plain = xor_with_name(&data, &name);
+    String::from_utf8(plain).ok().map(Zeroizing::new)
+}
+
 /// The JSON object of a keyfile. Secrets are wiped when it is dropped.
 #[derive(Serialize, Deserialize, Default)]
 struct KeyfileJson {
@@ -442,6 +490,27 @@ mod tests {
         assert_eq!(detect(b"gAAAAAB"), Encryption::Fernet);
         assert!(check_password_policy("12345").is_err());
         assert!(check_password_policy("123456").is_ok());
+    }
+
+    #[test]
+    fn btcli_password_variable() {
+        // Computed with bittensor-wallet 4.1.1: Keyfile("/tmp/wi/tn/coldkey").env_var_name() and
+        // save_password_to_env("correct horse battery staple").
+        let path = Path::new("/tmp/wi/tn/coldkey");
+        let name = btcli_env_var_name(path);
+        assert_eq!(name, "BT_PW__TMP_WI_TN_COLDKEY");
+        assert_eq!(
+            btcli_env_encode("correct horse battery staple", &name),
+            "ITstIjI8K3QlPy0kLH82Lys3Kj49azYtIyQzNQ=="
+        );
+        let path = Path::new("/tmp/tensornet-keys-unit-test/w/coldkey");
+        let name = btcli_env_var_name(path);
+        assert!(btcli_env_password(path).is_none());
+        std::env::set_var(&name, btcli_env_encode("pässword", &name));
+        assert_eq!(btcli_env_password(path).unwrap().as_str(), "pässword");
+        std::env::set_var(&name, "!!not base64");
+        assert!(btcli_env_password(path).is_none());
+        std::env::remove_var(&name);
     }
 
     proptest! {

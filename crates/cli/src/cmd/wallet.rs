@@ -64,7 +64,8 @@ impl WalletArgs {
     }
 }
 
-/// Where secrets come from: `--password-env VAR` or an interactive prompt (unless `--no-prompt`).
+/// Where secrets come from: `--password-env VAR`, btcli's `BT_PW_<KEYFILE_PATH>` variable (to
+/// open a key), or an interactive prompt (unless `--no-prompt`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct PasswordArgs {
     /// Read the coldkey password from this environment variable instead of prompting.
@@ -611,7 +612,14 @@ fn password_source(password: &PasswordArgs, path: &Path) -> anyhow::Result<Passw
     let encrypted = std::fs::read(path)
         .map(|d| tensornet_keys::keyfile::detect(&d) != tensornet_keys::keyfile::Encryption::None)
         .unwrap_or(false);
-    if !encrypted || password.no_prompt {
+    if !encrypted {
+        return Ok(PasswordSource::None);
+    }
+    // btcli's `BT_PW_<PATH>` variable (set by its `save_password_to_env`) also unlocks.
+    if let Some(pw) = tensornet_keys::keyfile::btcli_env_password(path) {
+        return Ok(PasswordSource::Text(pw));
+    }
+    if password.no_prompt {
         return Ok(PasswordSource::None);
     }
     Ok(PasswordSource::Text(prompt(&format!(
