@@ -593,9 +593,15 @@ fn input_bonds(bonds: &[SparseRow], n: usize, recent: &[bool], proportion: bool)
 trait OldRows {
     /// Replaces `cols`/`vals` with row `i`.
     fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>);
+    /// Upper bound of the number of entries.
+    fn nnz_hint(&self) -> usize;
 }
 
 impl OldRows for Csr {
+    fn nnz_hint(&self) -> usize {
+        self.cols.len()
+    }
+
     fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>) {
         cols.clear();
         vals.clear();
@@ -613,6 +619,10 @@ struct BondRows<'a> {
 }
 
 impl OldRows for BondRows<'_> {
+    fn nnz_hint(&self) -> usize {
+        self.rows.iter().map(Vec::len).sum()
+    }
+
     fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>) {
         cols.clear();
         vals.clear();
@@ -636,7 +646,7 @@ fn is_sorted_strict(cols: &[u16]) -> bool {
 /// of both patterns, ascending columns, positive results only.
 fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
     let one_minus = ONE.saturating_sub(alpha);
-    let mut out = Csr::with_capacity(new.rows(), new.cols.len() * 2);
+    let mut out = Csr::with_capacity(new.rows(), new.cols.len() + old.nnz_hint());
     let mut sc: Option<Scratch> = None;
     let (mut ocb, mut ovb) = (Vec::new(), Vec::new());
     for i in 0..new.rows() {
