@@ -195,10 +195,12 @@ fn quantize(entries: &[(u16, f64)]) -> Option<SparseRow> {
     if max <= 0.0 {
         return None;
     }
+    let scale = 65535.0 / max;
+    // `x + 0.5` truncated is round-half-up for x >= 0 (cheaper than `f64::round`).
     let row: SparseRow = entries
         .iter()
         .filter(|(_, v)| v.is_finite() && *v > 0.0)
-        .map(|&(j, v)| (j, (v / max * 65535.0).round().min(65535.0) as u16))
+        .map(|&(j, v)| (j, (v * scale + 0.5).min(65535.0) as u16))
         .filter(|&(_, v)| v > 0)
         .collect();
     (!row.is_empty()).then_some(row)

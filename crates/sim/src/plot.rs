@@ -12,7 +12,7 @@ use std::sync::Once;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
-const SIZE: (u32, u32) = (1000, 620);
+const SIZE: (u32, u32) = (1000, 760);
 
 fn register_font() -> Result<(), SimError> {
     let mut ok = true;
@@ -76,6 +76,7 @@ fn draw_dividends<DB: DrawingBackend>(
         .iter()
         .filter(|p| p.role == Role::Validator)
         .collect();
+    let (top, bottom) = root.split_vertically(SIZE.1 * 3 / 5);
     let y_max = result
         .epochs
         .last()
@@ -87,7 +88,7 @@ fn draw_dividends<DB: DrawingBackend>(
         .unwrap_or(0.0)
         .max(1e-9)
         * 1.05;
-    let mut chart = ChartBuilder::on(root)
+    let mut chart = ChartBuilder::on(&top)
         .caption(
             format!(
                 "{}: cumulative earnings per validator",
@@ -96,13 +97,12 @@ fn draw_dividends<DB: DrawingBackend>(
             ("sans-serif", 24),
         )
         .margin(12)
-        .x_label_area_size(45)
+        .x_label_area_size(35)
         .y_label_area_size(80)
         .build_cartesian_2d(0u32..epochs.max(1), 0f64..y_max)
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_desc("epoch")
         .y_desc("earned (TAO)")
         .label_style(("sans-serif", 15))
         .draw()
@@ -134,6 +134,64 @@ fn draw_dividends<DB: DrawingBackend>(
         .label_font(("sans-serif", 16))
         .draw()
         .map_err(err)?;
+
+    // Lower panel: cumulative earnings per unit of stake, relative to the mean honest validator
+    // (or to the mean validator when there is no honest one).
+    let reference: Vec<_> = {
+        let honest: Vec<_> = vals
+            .iter()
+            .filter(|p| p.label() == "honest" && p.stake > 0)
+            .copied()
+            .collect();
+        if honest.is_empty() {
+            vals.iter().filter(|p| p.stake > 0).copied().collect()
+        } else {
+            honest
+        }
+    };
+    let rel = |p: &crate::Participant, r: &crate::EpochRecord| -> Option<f64> {
+        let per = |q: &crate::Participant| r.cumulative[q.uid as usize] as f64 / q.stake as f64;
+        let mean = reference.iter().map(|q| per(q)).sum::<f64>() / reference.len().max(1) as f64;
+        (p.stake > 0 && mean > 0.0).then(|| per(p) / mean)
+    };
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for r in &result.epochs {
+        for p in &vals {
+            if let Some(v) = rel(p, r) {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+    }
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let (lo, hi) = (lo.clamp(0.0, 0.9), hi.max(1.1));
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0u32..epochs.max(1), lo..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("earned per stake / honest mean")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(err)?;
+    for p in &vals {
+        let c = colour(p.label());
+        let pts: Vec<(u32, f64)> = result
+            .epochs
+            .iter()
+            .filter_map(|r| rel(p, r).map(|v| (r.epoch, v)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts, c.stroke_width(2)))
+            .map_err(err)?;
+    }
     Ok(())
 }
 

@@ -106,7 +106,8 @@ pub struct GroupSummary {
     pub emission_share: f64,
     /// Total paid, in TAO.
     pub earnings_tao: f64,
-    /// Earnings share divided by stake share (1 = paid exactly in proportion to stake).
+    /// Earnings per unit of stake per epoch present (from `joins_at`), relative to all
+    /// validators together (1 = paid exactly in proportion to stake while registered).
     pub earnings_per_stake: f64,
 }
 
@@ -238,6 +239,11 @@ pub fn summarize(result: &SimResult) -> Summary {
     let val_stake: f64 = validators.iter().map(|p| p.stake as f64).sum();
     let share = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
 
+    let epochs = result.epochs.len() as f64;
+    let exposure =
+        |p: &crate::Participant| p.stake as f64 * (epochs - f64::from(p.start_epoch)).max(0.0);
+    let val_exposure: f64 = validators.iter().map(|p| exposure(p)).sum();
+    let mut group_exposure: BTreeMap<String, f64> = BTreeMap::new();
     let mut groups: BTreeMap<String, GroupSummary> = BTreeMap::new();
     for p in &validators {
         let g = groups.entry(p.label().to_string()).or_insert(GroupSummary {
@@ -254,9 +260,11 @@ pub fn summarize(result: &SimResult) -> Summary {
         g.earnings_share += share(paid, val_paid);
         g.emission_share += share(paid, total_paid);
         g.earnings_tao += paid / RAO_PER_TAO;
+        *group_exposure.entry(p.label().to_string()).or_default() += exposure(p);
     }
-    for g in groups.values_mut() {
-        g.earnings_per_stake = share(g.earnings_share, g.stake_share);
+    for (name, g) in groups.iter_mut() {
+        let e = group_exposure.get(name).copied().unwrap_or(0.0);
+        g.earnings_per_stake = share(g.earnings_share, share(e, val_exposure));
     }
 
     let per_stake = |b: Behaviour| {

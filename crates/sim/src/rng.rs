@@ -2,7 +2,7 @@
 //! and a seed give the same numbers on every platform and with every dependency version.
 //!
 //! Algorithm: xoshiro256++ (Blackman & Vigna), state seeded from the 64-bit seed through
-//! SplitMix64; Gaussian samples by the Box–Muller transform (both values of a pair are used).
+//! SplitMix64; Gaussian samples by Marsaglia's polar method (both values of a pair are used).
 
 /// Deterministic generator: xoshiro256++ seeded through SplitMix64.
 #[derive(Clone, Debug)]
@@ -56,18 +56,22 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Standard normal sample (mean 0, standard deviation 1).
+    /// Standard normal sample (mean 0, standard deviation 1), by Marsaglia's polar form of the
+    /// Box–Muller transform (no trigonometry; both values of a pair are used).
     pub fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare_normal.take() {
             return z;
         }
-        // u1 in (0, 1] so that ln(u1) is finite.
-        let u1 = 1.0 - self.uniform();
-        let u2 = self.uniform();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let theta = std::f64::consts::TAU * u2;
-        self.spare_normal = Some(r * theta.sin());
-        r * theta.cos()
+        loop {
+            let u = 2.0 * self.uniform() - 1.0;
+            let v = 2.0 * self.uniform() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.spare_normal = Some(v * f);
+                return u * f;
+            }
+        }
     }
 }
 

@@ -127,6 +127,26 @@ fn cabal_below_kappa_cannot_lift_its_miners_above_honest_consensus() {
 
     // And in pay: the cabal's miners earn far less with 30% than with 60% of the stake.
     let s30 = summarize(&run(&small, small.seed, &mut |_, _| {}).unwrap());
+    // Below kappa collusion does not pay: the cabal (its validators plus its miners) takes less
+    // than the same UIDs take when its validators simply validate honestly. (Its miners' share
+    // alone can rise: the cabal's clipped-away weight is renormalised over every miner, and its
+    // own miners still get full consensus weight from all the stake. Their consensus is not
+    // lifted, which is what the loop above checks.)
+    let honest_cf = builtin(
+        "cabal-30pct",
+        &[
+            ("epochs", "12"),
+            ("validators.1.behaviour", "honest"),
+            ("validators.1.noise", "0.03"),
+        ],
+    );
+    let cf = summarize(&run(&honest_cf, honest_cf.seed, &mut |_, _| {}).unwrap());
+    let cabal_take = s30.groups["cabal"].emission_share + s30.miners.cabal_emission_share;
+    let cf_take = cf.groups["honest"].emission_share * 0.3 + cf.miners.cabal_emission_share;
+    assert!(
+        cabal_take < cf_take,
+        "cabal takes {cabal_take}, honest behaviour would give {cf_take}"
+    );
     let s60 = summarize(&run(&big, big.seed, &mut |_, _| {}).unwrap());
     assert!(
         s30.miners.cabal_emission_share * 2.0 < s60.miners.cabal_emission_share,
