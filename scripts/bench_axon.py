@@ -121,7 +121,7 @@ def main():
         rust_bench("rust->rust Echo 64 in flight", [port], "Echo", a.calls, 64, axon_pids=[p.pid])
         rust_bench("rust->rust Classify 64 in flight", [port], "Classify", a.calls, 64, axon_pids=[p.pid])
         fan = [port] + [start_rust()[0] for _ in range(a.fanout_axons - 1)]
-        rust_bench(f"rust->rust Echo fan-out to {len(fan)} axons (round latency)", fan, "Echo", 300, 1)
+        rust_bench(f"rust->rust Echo fan-out to {len(fan)} axons (round latency)", fan, "Echo", 300, 1, fanout=True)
         if a.venv:
             python_bench("python->rust Echo sequential", port, "Echo", 300, 1, p.pid)
             python_bench("python->rust Echo 64 in flight", port, "Echo", 2000, 64, p.pid)
