@@ -28,6 +28,18 @@ enum Command {
     Axon(cmd::axon::Args),
     /// Simulate the incentive mechanism with scripted participants.
     Simulate(cmd::simulate::Args),
+    /// Subnets: create, list, show, hyperparameters, set, register, burn-cost.
+    Subnet(cmd::subnet::Args),
+    /// Stake: add, remove, list.
+    Stake(cmd::stake::Args),
+    /// Delegation: set a hotkey's take.
+    Delegate(cmd::delegate::Args),
+    /// Weights: set, commit, reveal.
+    Weights(cmd::weights::Args),
+    /// A subnet's metagraph (one RPC call).
+    Metagraph(cmd::metagraph::Args),
+    /// Blocks and transactions: head, block, tx, info.
+    Chain(cmd::chain::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +56,12 @@ fn main() -> ExitCode {
         Command::Wallet(a) => cmd::wallet::run(a),
         Command::Axon(a) => cmd::axon::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Subnet(a) => cmd::subnet::run(a),
+        Command::Stake(a) => cmd::stake::run(a),
+        Command::Delegate(a) => cmd::delegate::run(a),
+        Command::Weights(a) => cmd::weights::run(a),
+        Command::Metagraph(a) => cmd::metagraph::run(a),
+        Command::Chain(a) => cmd::chain::run(a),
     };
     match result {
         Ok(code) => code,

@@ -20,3 +20,9 @@ pub mod tx;
 pub use error::ClientError;
 pub use nonce::NonceTracker;
 pub use tx::{decode_ip, sign, weights_from_floats, AxonEndpoint, PreparedCommit};
+pub mod client;
+pub mod sync;
+
+pub use client::{Client, ClientOptions, Inclusion, Reconnect};
+pub use sync::MetagraphSync;
+pub use tensornet_rpc_api as api;

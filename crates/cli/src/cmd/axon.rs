@@ -32,6 +32,8 @@ enum Cmd {
     Query(QueryArgs),
     /// Benchmark one or more axons: calls/s, latency percentiles, failures.
     Bench(BenchArgs),
+    /// Publish the hotkey's axon address (ip/port) on a subnet (needs a node).
+    Set(super::axon_set::SetArgs),
 }
 
 /// Synapses the commands know.
@@ -125,6 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Cmd::Echo(a) => rt.block_on(echo(a)),
         Cmd::Query(a) => rt.block_on(query(a)),
         Cmd::Bench(a) => rt.block_on(bench(a)),
+        Cmd::Set(a) => super::axon_set::set(a),
     }
 }
 

@@ -289,6 +289,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Free, staked and total TAO of the coldkey (needs a node).
+    Balance(super::wallet_chain::BalanceArgs),
+    /// Send TAO from the coldkey (needs a node).
+    Transfer(super::wallet_chain::TransferArgs),
+    /// The coldkey's balance and each hotkey's registrations, stake and emission (needs a node).
+    Overview(super::wallet_chain::OverviewArgs),
     /// Verify a signature: exit 0 if valid, 1 if not.
     Verify {
         /// The signer's SS58 address.
@@ -308,6 +314,9 @@ enum Command {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        Command::Balance(a) => super::wallet_chain::balance(a),
+        Command::Transfer(a) => super::wallet_chain::transfer(a),
+        Command::Overview(a) => super::wallet_chain::overview(a),
         Command::Create {
             wallet,
             password,
@@ -519,11 +528,13 @@ fn print_doc(json: bool, doc: &Value, text: &str) {
 
 /// Warns on stderr about wallet files readable by others (not an error: btcli uses 0755 folders).
 fn warn_permissions(w: &Wallet) {
-    for p in w.loose_permissions() {
+    let loose = w.loose_permissions();
+    if let Some(first) = loose.first() {
         eprintln!(
-            "warning: {} is accessible by other users; consider `chmod go-rwx {}`",
-            p.display(),
-            p.display()
+            "warning: {} wallet file(s)/folder(s) are accessible by other users (e.g. {}); consider `chmod -R go-rwx {}`",
+            loose.len(),
+            first.display(),
+            w.path().display()
         );
     }
 }
@@ -634,8 +645,12 @@ fn open_coldkey(w: &Wallet, password: &PasswordArgs) -> anyhow::Result<Keypair> 
         // Let the library produce its "not found" error before any prompt.
         return Ok(w.coldkey(&PasswordSource::None)?);
     }
-    let src = password_source(password, &path)?;
-    if matches!(src, PasswordSource::Env(_) | PasswordSource::Text(_)) {
+    let src = match password_source(password, &path)? {
+        // Resolve the variable now so that a missing one fails before the "decrypting" note.
+        env @ PasswordSource::Env(_) => PasswordSource::Text(env.get(&path)?),
+        other => other,
+    };
+    if matches!(src, PasswordSource::Text(_)) {
         eprintln!("decrypting {} (takes a few seconds)…", path.display());
     }
     Ok(w.coldkey(&src)?)
