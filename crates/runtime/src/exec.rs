@@ -306,18 +306,17 @@ pub fn epoch_inputs(
     let netuid = sub.netuid;
     let n = sub.n;
     let cfg = st.config();
-    let neurons: Vec<Neuron> = (0..n)
-        .map(|u| {
-            st.neuron(netuid, u)
-                .unwrap_or_else(|| Neuron::new(AccountId([0; 32]), 0))
-        })
+    let neurons: Vec<Neuron> = st
+        .neurons(netuid, n)
+        .into_iter()
+        .map(|nr| nr.unwrap_or_else(|| Neuron::new(AccountId([0; 32]), 0)))
         .collect();
     let stake: Vec<u64> = neurons
         .iter()
         .map(|nr| st.hotkey(&nr.hotkey).map(|h| h.total_stake).unwrap_or(0))
         .collect();
     let reg: Vec<u64> = neurons.iter().map(|nr| nr.block_at_registration).collect();
-    let mut weights: Vec<Vec<(u16, u16)>> = (0..n).map(|u| st.weights(netuid, u)).collect();
+    let mut weights: Vec<Vec<(u16, u16)>> = st.rows(netuid, n, false);
     if sub.params.commit_reveal_enabled {
         let cur = sub.epoch_index;
         let rp = sub.params.reveal_period;
@@ -359,7 +358,7 @@ pub fn epoch_inputs(
         block_at_registration: reg,
         validator_permit: neurons.iter().map(|nr| nr.validator_permit).collect(),
         weights,
-        bonds: (0..n).map(|u| st.bonds(netuid, u)).collect(),
+        bonds: st.rows(netuid, n, true),
     };
     (inputs, neurons)
 }

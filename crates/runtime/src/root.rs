@@ -134,7 +134,7 @@ impl StateRoot {
             .iter()
             .map(|(k, v)| (blake2b_256(k).0, v.as_ref().map(|v| blake2b_256(v).0)))
             .collect();
-        leaves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        leaves.sort_unstable_by_key(|a| a.0);
         let mut touched: Vec<(u16, Bucket)> = Vec::new();
         for (kh, vh) in leaves {
             let b = bucket_of(&kh);
@@ -169,7 +169,7 @@ impl StateRoot {
                 let p = below[i].0 / 2;
                 let (mut l, mut r) = (old[2 * p], old[2 * p + 1]);
                 while i < below.len() && below[i].0 / 2 == p {
-                    if below[i].0 % 2 == 0 {
+                    if below[i].0 & 1 == 0 {
                         l = below[i].1;
                     } else {
                         r = below[i].1;

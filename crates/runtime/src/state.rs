@@ -382,7 +382,7 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
 
 /// Decodes [`encode_row`]; `None` if the length is not a multiple of 4.
 pub fn decode_row(bytes: &[u8]) -> Option<Vec<(u16, u16)>> {
-    if bytes.len() % 4 != 0 {
+    if bytes.len() & 3 != 0 {
         return None;
     }
     Some(
@@ -669,6 +669,52 @@ impl<'a> State<'a> {
             self.put(keys::commits(n, h), c);
         }
     }
+    /// Every neuron of a subnet by one prefix scan: `result[uid]`, `None` for a missing uid.
+    pub fn neurons(&self, n: NetUid, count: u16) -> Vec<Option<Neuron>> {
+        let mut out = vec![None; usize::from(count)];
+        let mut prefix = vec![keys::NEURON];
+        prefix.extend_from_slice(&n.to_be_bytes());
+        for (k, v) in self.overlay.scan_prefix(&prefix) {
+            let Some(uid) = k.get(3..5).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+                continue;
+            };
+            match Neuron::decode(&mut v.as_slice()) {
+                Ok(nr) => {
+                    if let Some(slot) = out.get_mut(usize::from(uid)) {
+                        *slot = Some(nr);
+                    }
+                }
+                Err(e) => self
+                    .overlay
+                    .fail(StoreError(format!("corrupt neuron {n}/{uid}: {e}"))),
+            }
+        }
+        out
+    }
+
+    /// All weight (`bonds = false`) or bond rows of a subnet by one prefix scan.
+    pub fn rows(&self, n: NetUid, count: u16, bonds: bool) -> Vec<Vec<(u16, u16)>> {
+        let mut out = vec![Vec::new(); usize::from(count)];
+        let mut prefix = vec![if bonds { keys::BONDS } else { keys::WEIGHTS }];
+        prefix.extend_from_slice(&n.to_be_bytes());
+        for (k, v) in self.overlay.scan_prefix(&prefix) {
+            let Some(uid) = k.get(3..5).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+                continue;
+            };
+            match decode_row(&v) {
+                Some(row) => {
+                    if let Some(slot) = out.get_mut(usize::from(uid)) {
+                        *slot = row;
+                    }
+                }
+                None => self
+                    .overlay
+                    .fail(StoreError(format!("corrupt row {n}/{uid}"))),
+            }
+        }
+        out
+    }
+
     /// Every pending-commit queue of a subnet, in key order.
     pub fn all_commits(&self, n: NetUid) -> Vec<(AccountId, Vec<WeightCommit>)> {
         let mut prefix = vec![keys::COMMITS];

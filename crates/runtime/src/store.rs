@@ -83,6 +83,9 @@ impl StateStore for MemStore {
     }
 }
 
+/// A key and its pending entry before a write (`None`: no pending entry).
+type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
+
 /// Pending writes over a base store, with an undo log for the current transaction: a
 /// transaction's writes are kept by [`Overlay::commit_tx`] or undone by
 /// [`Overlay::rollback_tx`].
@@ -93,7 +96,7 @@ pub struct Overlay<'a> {
     base: &'a dyn StateStore,
     writes: StateChanges,
     /// `(key, previous pending entry)` for every write of the open transaction.
-    undo: Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>,
+    undo: Vec<UndoEntry>,
     error: RefCell<Option<StoreError>>,
 }
 
@@ -152,24 +155,47 @@ impl<'a> Overlay<'a> {
 
     /// Every live `(key, value)` under `prefix`, in key order, through the pending writes.
     pub fn scan_prefix(&self, prefix: &[u8]) -> KeyValues {
-        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = match self.base.scan_prefix(prefix) {
-            Ok(v) => v.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+        let base = match self.base.scan_prefix(prefix) {
+            Ok(v) => v,
             Err(e) => {
                 self.fail(e);
-                BTreeMap::new()
+                Vec::new()
             }
         };
-        for (k, v) in self
+        let mut pending = self
             .writes
             .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
-        {
-            merged.insert(k.clone(), v.clone());
+            .peekable();
+        if pending.peek().is_none() {
+            return base;
         }
-        merged
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect()
+        // Merge two sorted sequences; a pending entry wins over the base.
+        let mut out = Vec::with_capacity(base.len());
+        let mut base = base.into_iter().peekable();
+        loop {
+            let take_pending = match (base.peek(), pending.peek()) {
+                (None, None) => break,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some((bk, _)), Some((pk, _))) => {
+                    if bk.as_slice() == pk.as_slice() {
+                        base.next();
+                        true
+                    } else {
+                        pk.as_slice() < bk.as_slice()
+                    }
+                }
+            };
+            if take_pending {
+                if let Some((k, Some(v))) = pending.next() {
+                    out.push((k.clone(), v.clone()));
+                }
+            } else if let Some(kv) = base.next() {
+                out.push(kv);
+            }
+        }
+        out
     }
 
     /// Keeps the current transaction's writes.
