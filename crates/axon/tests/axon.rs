@@ -313,6 +313,19 @@ async fn rejections() {
         )
     );
 
+    // Caller hotkey that is not an SS58 address.
+    let (mut h, b) = r.request(&d, "hi", r.now, "u5", 12.0);
+    h.insert(
+        "bt_header_dendrite_hotkey",
+        HeaderValue::from_static("5notanaddress"),
+    );
+    let (s, m) = r.send("/Echo", &h, b).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(
+        m.starts_with("Not Verified with error: Invalid SS58 address"),
+        "{m}"
+    );
+
     // Blacklisted hotkey (decided before the body is read or the signature checked).
     let fixed = key("fixed (coldkey of the encrypted keyfile)");
     let (h, b) = r.request(&fixed, "hi", r.now, "u6", 12.0);
@@ -482,6 +495,33 @@ async fn live_dendrite_to_axon() {
     let answers = d.query(&targets, &echo, t).await;
     assert_eq!(answers.len(), 4);
     assert!(answers.iter().all(|a| a.is_success()));
+
+    // GET is served like POST (as the reference does).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let (h, b) = signed_request(
+        &key("dendrite"),
+        &target,
+        &echo,
+        &RequestStamp {
+            timeout: 5.0,
+            nonce: now,
+            uuid: "get",
+            external_ip: "127.0.0.1",
+        },
+    )
+    .unwrap();
+    let resp = reqwest::Client::new()
+        .get(format!("http://{}/Echo", running.addr))
+        .headers(h)
+        .body(b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["bt_header_axon_status_code"], "200");
 
     // Wrong axon hotkey → 401 from the axon.
     let wrong = AxonTarget {
