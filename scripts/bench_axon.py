@@ -58,6 +58,8 @@ def write_wallets(root):
                        "privateKey": "0x" + s["secret_key_hex"], "publicKey": "0x" + s["public_key_hex"],
                        "accountId": "0x" + s["public_key_hex"], "ss58Address": s["ss58"]}, f)
         os.chmod(p, 0o600)
+        for q in (d, os.path.dirname(d)):
+            os.chmod(q, 0o700)
 
 
 def main():

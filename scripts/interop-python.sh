@@ -63,6 +63,7 @@ for role in ("dendrite", "axon"):
         json.dump(doc, f)
     os.chmod(p, 0o600)
 EOF
+chmod -R go-rwx "$WORK/wallets"
 AXON_HK=5FZFbVHsqXdzitno1eF1gBjYesXckiGewQ3qURrSuVbMisnh
 W=(--wallet-path "$WORK/wallets")
 
