@@ -117,6 +117,27 @@ async fn captured_exchange_replays_once() {
     );
     assert_eq!(h["content-type"], "application/json");
 
+    // Same protocol headers, in the same order, as the Python axon's captured answer.
+    let skip = ["date", "server", "content-length", "content-type"];
+    let ours: Vec<&str> = h
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| !skip.contains(k))
+        .collect();
+    let theirs: Vec<&str> = ex["response"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .filter(|k| !skip.contains(k))
+        .collect();
+    assert_eq!(ours, theirs);
+    // The captured Python answer parses as our Echo envelope.
+    let theirs: Envelope<Echo> =
+        serde_json::from_str(ex["response"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(theirs.body.response.as_deref(), Some("hello bittensor"));
+    assert_eq!(theirs.axon.status_code, Some(200));
+
     // ... and rejected on a second replay.
     let resp = axon
         .process("/Echo", &headers, Body::from(body.clone()), peer())
