@@ -28,6 +28,8 @@ enum Command {
     Axon(cmd::axon::Args),
     /// Simulate the incentive mechanism with scripted participants.
     Simulate(cmd::simulate::Args),
+    /// Run a tensornet node (chain, block production, JSON-RPC).
+    Node(cmd::node::Args),
     /// Subnets: create, list, show, hyperparameters, set, register, burn-cost.
     Subnet(cmd::subnet::Args),
     /// Stake: add, remove, list.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Wallet(a) => cmd::wallet::run(a),
         Command::Axon(a) => cmd::axon::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Node(a) => cmd::node::run(a),
         Command::Subnet(a) => cmd::subnet::run(a),
         Command::Stake(a) => cmd::stake::run(a),
         Command::Delegate(a) => cmd::delegate::run(a),

@@ -5,6 +5,7 @@ pub mod axon_set;
 pub mod chain;
 pub mod delegate;
 pub mod epoch;
+pub mod node;
 pub mod metagraph;
 pub mod simulate;
 pub mod stake;
