@@ -310,29 +310,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::json!({"sweep": {"key": key, "metric": metric_name, "points": docs}})
         );
     } else {
+        let show_copier = metric_name != "copier_vs_best_honest";
+        let mut header = vec![key.as_str(), metric_name.as_str(), "Gini"];
+        if show_copier {
+            header.push("copier vs best honest");
+        }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec![
-                key.as_str(),
-                metric_name.as_str(),
-                "Gini",
-                "copier vs best honest",
-            ]);
+            .set_header(header);
         for (d, (v, m)) in docs.iter().zip(&points) {
             let s = &d["summary"];
-            t.add_row(vec![
+            let mut row = vec![
                 v.clone(),
                 m.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into()),
                 s["gini"]
                     .as_f64()
                     .map(|x| format!("{x:.3}"))
                     .unwrap_or_default(),
-                s["copier_vs_best_honest"]
-                    .as_f64()
-                    .map(|x| format!("{x:.3}"))
-                    .unwrap_or_else(|| "n/a".into()),
-            ]);
+            ];
+            if show_copier {
+                row.push(
+                    s["copier_vs_best_honest"]
+                        .as_f64()
+                        .map(|x| format!("{x:.3}"))
+                        .unwrap_or_else(|| "n/a".into()),
+                );
+            }
+            t.add_row(row);
         }
         println!("sweep of {key} ({} runs)\n{t}", values.len());
         println!("results in {}", out.display());
