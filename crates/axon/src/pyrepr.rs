@@ -810,6 +810,44 @@ mod tests {
         }
     }
 
+    /// Strings inside containers (quote choice, escapes, non-printables) as python3 renders them.
+    #[test]
+    fn string_repr_matches_python3() {
+        let cases = [
+            "plain",
+            "it's",
+            "say \"hi\"",
+            "both ' and \"",
+            "back\\slash",
+            "tab\tnl\ncr\r",
+            "\u{0}\u{1f}\u{7f}\u{80}\u{9f}\u{a0}\u{ad}",
+            "é中😀",
+            "\u{200b}\u{2028}\u{3000}\u{feff}",
+            "\u{e000}\u{f0000}\u{1fffe}\u{61c}\u{180e}",
+            "",
+        ];
+        let ours = py_str(&cases.to_vec()).unwrap();
+        let json = serde_json::to_string(&cases.to_vec()).unwrap();
+        let out = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import json,sys; print(repr(json.loads(sys.argv[1])))",
+                &json,
+            ])
+            .output();
+        let Ok(out) = out else {
+            eprintln!("python3 not found: string_repr_matches_python3 skipped");
+            return;
+        };
+        assert!(out.status.success());
+        assert_eq!(
+            ours,
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .trim_end_matches('\n')
+        );
+    }
+
     proptest::proptest! {
         /// The rendering always parses back to the same double and follows Python's layout.
         #[test]
