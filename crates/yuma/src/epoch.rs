@@ -724,30 +724,61 @@ fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
 #[inline(never)]
 fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> (Vec<Q32>, Csr) {
     b.col_normalize(n);
+    // ΔB = Wb rows scaled by active stake, column sums taken in the same pass.
     let mut delta = Csr {
         start: wb.start.clone(),
         cols: wb.cols.clone(),
         vals: Vec::with_capacity(wb.vals.len()),
     };
+    let mut colsum = vec![ZERO; n];
     for (i, ai) in a.iter().enumerate() {
-        delta
-            .vals
-            .extend(wb.row_vals(i).iter().map(|v| mul(*v, *ai)));
+        for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
+            let x = mul(*v, *ai);
+            let s = &mut colsum[usize::from(*j)];
+            *s = s.saturating_add(x);
+            delta.vals.push(x);
+        }
     }
-    delta.col_normalize(n);
-    let mut e = mat_ema(&delta, &b, alpha, n);
-    e.col_normalize(n);
-    let d: Vec<Q32> = (0..n)
-        .map(|i| {
-            e.row_cols(i)
-                .iter()
-                .zip(e.row_vals(i))
-                .fold(ZERO, |acc, (j, v)| {
-                    acc.saturating_add(mul(inc[usize::from(*j)], *v))
-                })
-        })
+    let divs: Vec<Option<QDiv>> = colsum
+        .iter()
+        .map(|s| (*s != ZERO).then(|| QDiv::new(*s)))
         .collect();
-    e.col_max_upscale(n);
+    for (j, v) in delta.cols.iter().zip(delta.vals.iter_mut()) {
+        if let Some(d) = &divs[usize::from(*j)] {
+            *v = d.div(*v);
+        }
+    }
+    let mut e = mat_ema(&delta, &b, alpha, n);
+    drop(delta);
+    // Column-normalise E, and in the same pass form the dividends and the column maxima.
+    let divs = e.col_sum_divs(n);
+    let mut colmax = vec![ZERO; n];
+    let mut d = vec![ZERO; n];
+    for (i, di) in d.iter_mut().enumerate() {
+        let range = e.range(i);
+        let mut acc = ZERO;
+        for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
+            let ju = usize::from(*j);
+            if let Some(dv) = &divs[ju] {
+                *v = dv.div(*v);
+            }
+            if *v > colmax[ju] {
+                colmax[ju] = *v;
+            }
+            acc = acc.saturating_add(mul(inc[ju], *v));
+        }
+        *di = acc;
+    }
+    // Column max-upscale for storage.
+    let ups: Vec<Option<QDiv>> = colmax
+        .iter()
+        .map(|m| (*m != ZERO).then(|| QDiv::new(*m)))
+        .collect();
+    for (j, v) in e.cols.iter().zip(e.vals.iter_mut()) {
+        if let Some(u) = &ups[usize::from(*j)] {
+            *v = u.div(*v);
+        }
+    }
     (d, e)
 }
 

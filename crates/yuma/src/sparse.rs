@@ -96,27 +96,6 @@ impl Csr {
             }
         }
     }
-
-    /// Sparse column max-upscale (spec §2.9.a): column max (from 0), entries `⊘` the max
-    /// where it is non-zero.
-    pub fn col_max_upscale(&mut self, n: usize) {
-        let mut colmax = vec![ZERO; n];
-        for (c, v) in self.cols.iter().zip(&self.vals) {
-            let m = &mut colmax[usize::from(*c)];
-            if *v > *m {
-                *m = *v;
-            }
-        }
-        let divs: Vec<Option<QDiv>> = colmax
-            .iter()
-            .map(|m| (*m != ZERO).then(|| QDiv::new(*m)))
-            .collect();
-        for (c, v) in self.cols.iter().zip(self.vals.iter_mut()) {
-            if let Some(d) = &divs[usize::from(*c)] {
-                *v = d.div(*v);
-            }
-        }
-    }
 }
 
 /// Dense scratch row with a list of touched columns, reused across rows so that no
