@@ -186,13 +186,37 @@ pub async fn send(
     json_out: bool,
     what: &str,
 ) -> anyhow::Result<(ExitCode, Option<Inclusion>)> {
+    send_with(client, signer, call, tx, Some(json_out), what).await
+}
+
+/// [`send`] that prints nothing on stdout (the caller prints its own JSON document).
+pub async fn send_quiet(
+    client: &Client,
+    signer: &Keypair,
+    call: Call,
+    tx: &TxArgs,
+    what: &str,
+) -> anyhow::Result<(ExitCode, Option<Inclusion>)> {
+    send_with(client, signer, call, tx, None, what).await
+}
+
+async fn send_with(
+    client: &Client,
+    signer: &Keypair,
+    call: Call,
+    tx: &TxArgs,
+    out: Option<bool>,
+    what: &str,
+) -> anyhow::Result<(ExitCode, Option<Inclusion>)> {
     let signed = client.submit(signer, call).await?;
     let hash = signed.hash();
     if tx.no_wait {
-        if json_out {
-            print_json(&json!({"tx_hash": hash, "status": "submitted", "nonce": signed.nonce}));
-        } else {
-            println!("{what}: submitted {hash}");
+        match out {
+            None => {}
+            Some(true) => {
+                print_json(&json!({"tx_hash": hash, "status": "submitted", "nonce": signed.nonce}))
+            }
+            Some(false) => println!("{what}: submitted {hash}"),
         }
         return Ok((ExitCode::SUCCESS, None));
     }
@@ -202,30 +226,27 @@ pub async fn send(
         .await;
     pb.finish_and_clear();
     let inc = res?;
-    if json_out {
-        print_json(&inclusion_json(&inc));
-    } else {
-        match &inc.receipt.error {
-            None => println!(
-                "{what}: included in block {} ({}), fee {} TAO",
-                inc.block_number,
-                inc.tx_hash,
-                format_tao(inc.receipt.fee)
-            ),
-            Some(e) => println!(
-                "{what}: FAILED in block {}: {e} (fee {} TAO paid)",
-                inc.block_number,
-                format_tao(inc.receipt.fee)
-            ),
-        }
+    match (out, &inc.receipt.error) {
+        (None, _) => {}
+        (Some(true), _) => print_json(&inclusion_json(&inc)),
+        (Some(false), None) => println!(
+            "{what}: included in block {} ({}), fee {} TAO",
+            inc.block_number,
+            inc.tx_hash,
+            format_tao(inc.receipt.fee)
+        ),
+        (Some(false), Some(e)) => println!(
+            "{what}: FAILED in block {}: {e} (fee {} TAO paid)",
+            inc.block_number,
+            format_tao(inc.receipt.fee)
+        ),
     }
-    let code = if inc.receipt.error.is_none() {
-        ExitCode::SUCCESS
-    } else {
-        if !json_out {
-            eprintln!("error: {what} failed: check the arguments and try again");
+    let code = match &inc.receipt.error {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            eprintln!("error: {what} failed: {e}; check the arguments and try again");
+            ExitCode::from(1)
         }
-        ExitCode::from(1)
     };
     Ok((code, Some(inc)))
 }

@@ -259,6 +259,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                             }
                             let shown = match (k.as_str(), &v) {
                                 ("owner" | "owner_hotkey", _) => s_account(&v),
+                                (
+                                    "burn" | "lock" | "pending_server" | "pending_validator"
+                                    | "pending_owner_cut",
+                                    Value::Number(n),
+                                ) => n
+                                    .as_u64()
+                                    .map(|r| format!("{} TAO", format_tao(r)))
+                                    .unwrap_or_else(|| v.to_string()),
                                 _ => v.to_string(),
                             };
                             t.add_row(vec![k, shown]);

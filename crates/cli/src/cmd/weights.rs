@@ -2,7 +2,7 @@
 //! given as `--uids 1,2,3 --weights 0.5,0.3,0.2` (any non-negative scale; max-upscaled to u16).
 //! `commit` prints (and with `--json` returns) the salt that `reveal` needs.
 
-use super::chain::{block_on, print_json, send, usage, RpcArgs, TxArgs};
+use super::chain::{block_on, print_json, send, send_quiet, usage, RpcArgs, TxArgs};
 use super::wallet::WalletArgs;
 use serde_json::json;
 use std::process::ExitCode;
@@ -139,7 +139,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     PreparedCommit::new(netuid, kp.account_id(), uids, values, salt, w.version_key);
                 let what = format!("commit weights on subnet {netuid}");
                 // With --json the single document is the commit plus its inclusion.
-                let (code, inc) = send(&client, &kp, p.commit_call(), &c.tx, false, &what).await?;
+                let (code, inc) = if c.json {
+                    send_quiet(&client, &kp, p.commit_call(), &c.tx, &what).await?
+                } else {
+                    send(&client, &kp, p.commit_call(), &c.tx, false, &what).await?
+                };
                 let salt_s = p
                     .salt
                     .iter()
