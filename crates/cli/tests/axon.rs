@@ -44,6 +44,9 @@ fn wallets(root: &Path) {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir.join("default"), std::fs::Permissions::from_mode(0o600))
                 .unwrap();
+            for d in [dir.as_path(), dir.parent().unwrap()] {
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
+            }
         }
     }
 }
@@ -70,10 +73,12 @@ fn start_echo(root: &Path) -> (Server, String) {
     let stderr = child.stderr.take().unwrap();
     let server = Server(child);
     let mut lines = BufReader::new(stderr).lines();
+    // Skip warnings (e.g. about permissions) until the listening line.
     let line = lines
-        .next()
-        .expect("a line from axon echo")
-        .expect("utf-8 line");
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening on"))
+        .expect("axon echo printed its address");
     let addr = line
         .split_whitespace()
         .find(|w| w.starts_with("127.0.0.1:"))
