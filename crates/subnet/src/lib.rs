@@ -15,23 +15,31 @@
 //!   max-upscaling);
 //! - [`node`]: loop building blocks that need only the axon crate — the [`Metagraph`] snapshot,
 //!   [`miner_axon`] (blacklist by permit before the body is read, priority by stake) and
-//!   [`run_round`] (query concurrently, score, update the moving averages).
+//!   [`run_round`] (query concurrently, score, update the moving averages);
+//! - [`chain`]: the [`ChainClient`] trait (what the loops need from a node) and
+//!   [`ValidatorNode::step`], one validator-loop step over it (sync when due, round, reveal or
+//!   submit weights when due, save state).
 //!
 //! Invariants: every reward and every stored score is in [0, 1]; a failed query scores 0; a
 //! weight vector returned by [`process_weights`] passes the chain's `set_weights` checks for the
 //! limits it was computed with (unique UIDs `< n`, enough entries, max-weight test) and its
 //! largest value is 65535.
 //!
-//! Not here yet: syncing the metagraph from a node, submitting / committing / revealing weights,
-//! registration and axon publication — they need the client crate and plug in around
-//! [`run_round`], [`weights_due`] and [`compute_weights`].
+//! Not here yet: the [`ChainClient`] implementation over the node's RPC (client crate), the
+//! miner loop's registration / axon publication / re-publication, and the daemons' config,
+//! logging and shutdown.
 
+pub mod chain;
 pub mod node;
 pub mod scores;
 pub mod state;
 pub mod subnet;
 pub mod weights;
 
+pub use chain::{
+    ChainClient, ChainError, NodeError, StepReport, SubnetInfo, ValidatorNode, ValidatorSettings,
+    WeightAction,
+};
 pub use node::{
     compute_weights, miner_axon, pick_miners, run_round, weights_due, AccessPolicy, Metagraph,
     NeuronView, RoundConfig, RoundReport, SharedMetagraph, UidResult,

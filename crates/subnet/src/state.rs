@@ -78,7 +78,7 @@ pub struct ValidatorState {
     pub round: u64,
     /// Block of the last accepted weight submission (or commit).
     pub last_weights_block: Option<u64>,
-    /// A weight commit awaiting its reveal: `(commit block, salt, uids, values)`.
+    /// A weight commit awaiting its reveal.
     pub pending_reveal: Option<PendingReveal>,
     /// Per-UID moving averages.
     pub scores: ScoreKeeper,
@@ -89,6 +89,8 @@ pub struct ValidatorState {
 pub struct PendingReveal {
     /// Block the commit was accepted in.
     pub commit_block: u64,
+    /// The subnet's epoch index at commit time (reveal at `commit_epoch + reveal_period`).
+    pub commit_epoch: u64,
     /// Salt used in the commit hash.
     pub salt: Vec<u16>,
     /// Committed UIDs.
