@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use tensornet_keys::Keypair;
 use tensornet_primitives::{AccountId, Hash32, NetUid};
 use tensornet_rpc_api::{
-    encode_transaction, AccountView, BlockId, BlockView, BurnCost, ChainInfo, ErrorCode, HeadInfo,
-    HotkeyView, Metagraph, NeuronInfo, Receipt, SignedTransaction, SubnetInfo, SubnetParams,
-    TensornetApiClient, TxStatus, MAX_RESPONSE_BYTES,
+    encode_transaction, AccountView, BlockId, BlockView, BurnCost, ChainInfo, EpochNotice,
+    ErrorCode, HeadInfo, HotkeyView, Metagraph, NeuronInfo, Receipt, SignedTransaction, SubnetInfo,
+    SubnetParams, TensornetApiClient, TxStatus, MAX_RESPONSE_BYTES,
 };
 use tensornet_runtime::Call;
 
@@ -410,5 +410,77 @@ impl Client {
             }
             tokio::time::sleep(self.opts.poll_interval).await;
         }
+    }
+}
+
+/// The WebSocket URL of the same node (`http` → `ws`, `https` → `wss`; same host and port:
+/// the node serves HTTP and WebSocket on one address).
+pub fn ws_url(http_url: &str) -> String {
+    if let Some(rest) = http_url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = http_url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        http_url.to_string()
+    }
+}
+
+/// Subscriptions (over a WebSocket connection opened per call). A subscription ends when the
+/// node stops; open a new one after a restart (daemons loop on `next()` returning `None`).
+impl Client {
+    async fn ws(&self) -> Result<jsonrpsee_ws_client::WsClient, ClientError> {
+        let url = ws_url(&self.url);
+        jsonrpsee_ws_client::WsClientBuilder::default()
+            .connection_timeout(self.opts.connect_timeout)
+            .request_timeout(self.opts.request_timeout)
+            .max_response_size(MAX_RESPONSE_BYTES)
+            .build(&url)
+            .await
+            .map_err(|e| map_call_err(&url, e))
+    }
+
+    /// A [`HeadInfo`] per durably stored block, from now on.
+    pub async fn subscribe_new_heads(&self) -> Result<Subscription<HeadInfo>, ClientError> {
+        let ws = self.ws().await?;
+        let sub = ws
+            .subscribe_new_heads()
+            .await
+            .map_err(|e| map_call_err(&self.url, e))?;
+        Ok(Subscription { _ws: ws, sub })
+    }
+
+    /// An [`EpochNotice`] per epoch of `netuid`, from now on.
+    pub async fn subscribe_epochs(
+        &self,
+        netuid: NetUid,
+    ) -> Result<Subscription<EpochNotice>, ClientError> {
+        let ws = self.ws().await?;
+        let sub = ws
+            .subscribe_epochs(netuid)
+            .await
+            .map_err(|e| map_call_err(&self.url, e))?;
+        Ok(Subscription { _ws: ws, sub })
+    }
+}
+
+/// A live subscription (keeps its WebSocket connection open).
+pub struct Subscription<T> {
+    _ws: jsonrpsee_ws_client::WsClient,
+    sub: jsonrpsee::core::client::Subscription<T>,
+}
+
+impl<T: serde::de::DeserializeOwned> Subscription<T> {
+    /// The next item; `None` when the subscription or the connection ended.
+    pub async fn next(&mut self) -> Option<Result<T, ClientError>> {
+        self.sub
+            .next()
+            .await
+            .map(|r| r.map_err(|e| ClientError::Protocol(e.to_string())))
+    }
+}
+
+impl<T> std::fmt::Debug for Subscription<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Subscription")
     }
 }

@@ -144,6 +144,21 @@ async fn submit_wait_sync_and_reconnect_after_restart() {
         .unwrap()
         .unwrap();
 
+    // Subscriptions over WebSocket.
+    let mut heads = client.subscribe_new_heads().await.unwrap();
+    let h1 = heads.next().await.unwrap().unwrap();
+    let h2 = heads.next().await.unwrap().unwrap();
+    assert_eq!(h2.number, h1.number + 1);
+    assert_eq!(h2.parent_hash, h1.hash);
+    let mut epochs = client.subscribe_epochs(netuid).await.unwrap();
+    let ep = tokio::time::timeout(Duration::from_secs(10), epochs.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(ep.netuid, netuid);
+    drop(epochs);
+
     // Restart on the same base path and address: a waiting client carries on.
     let before = client.head().await.unwrap().number;
     let waiter = {
@@ -151,6 +166,12 @@ async fn submit_wait_sync_and_reconnect_after_restart() {
         tokio::spawn(async move { c.wait_for_block(before + 10, Duration::from_secs(30)).await })
     };
     node.shutdown().await;
+    // The subscription ends with the node.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(_item) = heads.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "subscription still open after shutdown");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let node = start(tmp.path(), addr).await;
     let head = waiter.await.unwrap().unwrap();
