@@ -286,6 +286,98 @@ impl<C: ChainClient, V: Validator> ValidatorNode<C, V> {
     }
 }
 
+/// Miner loop settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinerSettings {
+    /// The subnet.
+    pub netuid: u16,
+    /// The miner's hotkey (SS58), to find itself in the metagraph.
+    pub hotkey: String,
+    /// Highest registration price accepted, rao.
+    pub max_registration_price: u64,
+}
+
+/// What a miner step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinerStep {
+    /// The miner's UID.
+    pub uid: u16,
+    /// Neurons in the synced metagraph.
+    pub n: u16,
+    /// Whether it registered in this step.
+    pub registered: bool,
+    /// Whether it (re-)published its axon in this step.
+    pub published: bool,
+}
+
+/// The chain side of a miner: registration, axon publication, metagraph sync for the axon's
+/// blacklist and priority hooks (the [`SharedMetagraph`] given to [`crate::miner_axon`]).
+pub struct MinerNode<C> {
+    chain: C,
+    settings: MinerSettings,
+    metagraph: crate::node::SharedMetagraph,
+    published: Option<std::net::SocketAddr>,
+}
+
+impl<C: ChainClient> MinerNode<C> {
+    /// A miner node; `metagraph` is the one its axon reads.
+    pub fn new(chain: C, settings: MinerSettings, metagraph: crate::node::SharedMetagraph) -> Self {
+        MinerNode {
+            chain,
+            settings,
+            metagraph,
+            published: None,
+        }
+    }
+
+    /// The shared metagraph.
+    pub fn metagraph(&self) -> crate::node::SharedMetagraph {
+        self.metagraph.clone()
+    }
+
+    /// One step: sync the metagraph; register if the hotkey is not on the subnet (price
+    /// limited); publish the axon at `addr` if it is not published there yet (first step,
+    /// address change, or the chain shows another address).
+    pub async fn step(&mut self, addr: std::net::SocketAddr) -> Result<MinerStep, NodeError> {
+        let netuid = self.settings.netuid;
+        let mut mg = self.chain.metagraph(netuid).await?;
+        let mut registered = false;
+        if mg.by_hotkey(&self.settings.hotkey).is_none() {
+            self.chain
+                .ensure_registered(netuid, self.settings.max_registration_price)
+                .await?;
+            registered = true;
+            self.published = None;
+            mg = self.chain.metagraph(netuid).await?;
+        }
+        let me = mg
+            .by_hotkey(&self.settings.hotkey)
+            .cloned()
+            .ok_or_else(|| {
+                ChainError(format!(
+                    "hotkey {} is not on subnet {netuid} after registering",
+                    self.settings.hotkey
+                ))
+            })?;
+        let mut published = false;
+        if self.published != Some(addr) || me.axon != Some(addr) {
+            self.chain.serve_axon(netuid, addr).await?;
+            self.published = Some(addr);
+            published = true;
+        }
+        let n = mg.n();
+        if let Ok(mut shared) = self.metagraph.write() {
+            *shared = mg;
+        }
+        Ok(MinerStep {
+            uid: me.uid,
+            n,
+            registered,
+            published,
+        })
+    }
+}
+
 /// A shared client is a client.
 impl<T: ChainClient> ChainClient for std::sync::Arc<T> {
     fn subnet_info(

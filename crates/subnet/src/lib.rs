@@ -18,16 +18,16 @@
 //!   [`run_round`] (query concurrently, score, update the moving averages);
 //! - [`chain`]: the [`ChainClient`] trait (what the loops need from a node) and
 //!   [`ValidatorNode::step`], one validator-loop step over it (sync when due, round, reveal or
-//!   submit weights when due, save state).
+//!   submit weights when due, save state) and [`MinerNode::step`] (register with a price limit,
+//!   publish or re-publish the axon, refresh the metagraph the axon's hooks read).
 //!
 //! Invariants: every reward and every stored score is in [0, 1]; a failed query scores 0; a
 //! weight vector returned by [`process_weights`] passes the chain's `set_weights` checks for the
 //! limits it was computed with (unique UIDs `< n`, enough entries, max-weight test) and its
 //! largest value is 65535.
 //!
-//! Not here yet: the [`ChainClient`] implementation over the node's RPC (client crate), the
-//! miner loop's registration / axon publication / re-publication, and the daemons' config,
-//! logging and shutdown.
+//! Not here yet: the [`ChainClient`] implementation over the node's RPC (client crate), and
+//! the daemons' config, pacing, logging and shutdown.
 
 pub mod chain;
 pub mod node;
@@ -37,8 +37,8 @@ pub mod subnet;
 pub mod weights;
 
 pub use chain::{
-    ChainClient, ChainError, NodeError, StepReport, SubnetInfo, ValidatorNode, ValidatorSettings,
-    WeightAction,
+    ChainClient, ChainError, MinerNode, MinerSettings, MinerStep, NodeError, StepReport,
+    SubnetInfo, ValidatorNode, ValidatorSettings, WeightAction,
 };
 pub use node::{
     compute_weights, miner_axon, pick_miners, run_round, weights_due, AccessPolicy, Metagraph,

@@ -108,10 +108,28 @@ impl ChainClient for MockChain {
         *self.last_weights.lock().unwrap() = Some(w.clone());
         Ok(())
     }
-    async fn ensure_registered(&self, _n: u16, _p: u64) -> Result<u16, ChainError> {
-        Ok(0)
+    async fn ensure_registered(&self, _n: u16, max_price: u64) -> Result<u16, ChainError> {
+        if max_price < 1000 {
+            return Err(ChainError("registration costs 1000 rao".into()));
+        }
+        self.calls.lock().unwrap().push("register".into());
+        let mut mg = self.metagraph.write().unwrap();
+        let uid = mg.n();
+        mg.neurons.push(NeuronView {
+            uid,
+            hotkey: "newminer".into(),
+            stake: 0,
+            validator_permit: false,
+            axon: None,
+        });
+        Ok(uid)
     }
-    async fn serve_axon(&self, _n: u16, _a: SocketAddr) -> Result<(), ChainError> {
+    async fn serve_axon(&self, _n: u16, addr: SocketAddr) -> Result<(), ChainError> {
+        self.calls.lock().unwrap().push(format!("serve {addr}"));
+        let mut mg = self.metagraph.write().unwrap();
+        if let Some(n) = mg.neurons.iter_mut().find(|n| n.hotkey == "newminer") {
+            n.axon = Some(addr);
+        }
         Ok(())
     }
 }
@@ -286,4 +304,41 @@ async fn commit_then_reveal_in_the_next_epoch() {
     for r in running {
         r.task.abort();
     }
+}
+
+#[tokio::test]
+async fn miner_registers_publishes_and_republishes_on_address_change() {
+    let chain = Arc::new(MockChain::default());
+    let shared: SharedMetagraph = Arc::new(RwLock::new(Metagraph::default()));
+    let cheap = MinerSettings {
+        netuid: 1,
+        hotkey: "newminer".into(),
+        max_registration_price: 10,
+    };
+    let mut poor = MinerNode::new(chain.clone(), cheap.clone(), shared.clone());
+    let a: SocketAddr = "127.0.0.1:4001".parse().unwrap();
+    assert!(poor.step(a).await.is_err(), "price limit respected");
+    let mut node = MinerNode::new(
+        chain.clone(),
+        MinerSettings {
+            max_registration_price: 5000,
+            ..cheap
+        },
+        shared.clone(),
+    );
+    let s1 = node.step(a).await.unwrap();
+    assert_eq!((s1.uid, s1.registered, s1.published), (0, true, true));
+    let s2 = node.step(a).await.unwrap();
+    assert!(!s2.registered && !s2.published);
+    let b: SocketAddr = "127.0.0.1:4002".parse().unwrap();
+    assert!(node.step(b).await.unwrap().published);
+    assert_eq!(
+        *chain.calls.lock().unwrap(),
+        vec!["register", "serve 127.0.0.1:4001", "serve 127.0.0.1:4002"]
+    );
+    // the axon's hooks see the metagraph as synced at the start of the last step
+    assert_eq!(
+        shared.read().unwrap().by_hotkey("newminer").unwrap().axon,
+        Some(a)
+    );
 }
