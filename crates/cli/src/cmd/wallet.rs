@@ -518,12 +518,14 @@ fn usage(msg: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints `doc` (with `--json`) or `text` on stdout.
+/// A closed pipe (`… | head`) is not an error: the write is dropped quietly.
 fn print_doc(json: bool, doc: &Value, text: &str) {
-    if json {
-        println!("{doc}");
+    let mut out = std::io::stdout().lock();
+    let _ = if json {
+        writeln!(out, "{doc}")
     } else {
-        println!("{text}");
-    }
+        writeln!(out, "{text}")
+    };
 }
 
 /// Warns on stderr about wallet files readable by others (not an error: btcli uses 0755 folders).
