@@ -311,7 +311,7 @@ pub struct MinerStep {
 }
 
 /// The chain side of a miner: registration, axon publication, metagraph sync for the axon's
-/// blacklist and priority hooks (the [`SharedMetagraph`] given to [`crate::miner_axon`]).
+/// blacklist and priority hooks (the [`SharedMetagraph`](crate::node::SharedMetagraph) given to [`crate::miner_axon`]).
 pub struct MinerNode<C> {
     chain: C,
     settings: MinerSettings,

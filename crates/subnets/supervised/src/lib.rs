@@ -15,7 +15,7 @@
 //! - [`model`]: the candle MLP miners train at start-up ([`MlpConfig`]: hidden size, epochs,
 //!   training-subset size, …; four reference presets of clearly different quality);
 //! - [`miner`]: [`MlpMiner`] and the cheating [`MemorisingMiner`];
-//! - [`reward`]: accuracy or 1 − normalised MSE, in [0, 1];
+//! - [`mod@reward`]: accuracy or 1 − normalised MSE, in [0, 1];
 //! - [`SupervisedValidator`] and the [`Supervised`] implementation of [`Subnet`].
 //!
 //! Invariants: a challenge depends only on the validator's secret and the round number (the
