@@ -213,3 +213,55 @@ fn outputs_and_plots_are_written_and_non_empty() {
         assert!(std::fs::metadata(&p).unwrap().len() > 500);
     }
 }
+
+const MIXED: &str = r#"
+name = "mixed"
+epochs = 20
+compound = true
+[[validators]]
+count = 4
+stake = 1000
+behaviour = "honest"
+noise = 0.02
+[[validators]]
+stake = 1000
+behaviour = "lazy"
+lazy = "uniform"
+[[validators]]
+stake = 1000
+behaviour = "lazy"
+lazy = "random"
+[[validators]]
+stake = 1000
+behaviour = "late"
+noise = 0.02
+joins_at = 10
+[[miners]]
+count = 12
+quality = [0.0, 1.0]
+"#;
+
+#[test]
+fn lazy_validators_earn_less_and_stake_compounds() {
+    let s = Scenario::from_toml(MIXED).unwrap();
+    let r = run(&s, 9, &mut |_, _| {}).unwrap();
+    let sum = summarize(&r);
+    let honest = sum.groups["honest"].earnings_per_stake;
+    let lazy = sum.groups["lazy"].earnings_per_stake;
+    assert!(lazy < honest, "lazy {lazy} vs honest {honest}");
+    // The late validator has no stake, weights or earnings before it joins.
+    let late = r.participants.iter().find(|p| p.label() == "late").unwrap();
+    let u = late.uid as usize;
+    assert!(r.epochs[..10]
+        .iter()
+        .all(|e| e.stake[u] == 0 && e.earned[u] == 0));
+    assert!(r.epochs.last().unwrap().cumulative[u] > 0);
+    // compound = true: each epoch's stake is the previous stake plus what was earned.
+    for w in r.epochs.windows(2) {
+        for v in 0..7 {
+            if w[1].epoch != 10 || v != u {
+                assert_eq!(w[1].stake[v], w[0].stake[v] + w[0].earned[v], "uid {v}");
+            }
+        }
+    }
+}
