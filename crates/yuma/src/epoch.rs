@@ -18,7 +18,7 @@
 //! commits), so it is the identity here. Matrices are [`Csr`]; no dense `n × n` matrix exists.
 
 use crate::fixed::{
-    div_one, exp_fast, mul, mul_or_zero, normalize, proportion_to_u16, q32_int, q64_to_q32,
+    div_one, exp_fast, mul, mul_or_zero, normalize, proportion_to_u16, q32_int, q64_to_q32, sadd,
     safe_div64, share_of, sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
@@ -117,11 +117,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     normalize(&mut d);
 
     // §2.11 emission.
-    let comb: Vec<Q32> = inc
-        .iter()
-        .zip(&d)
-        .map(|(x, y)| x.saturating_add(*y))
-        .collect();
+    let comb: Vec<Q32> = inc.iter().zip(&d).map(|(x, y)| sadd(*x, *y)).collect();
     let sc = sum(&comb);
     let (nse, mut nve, mut nce): (Vec<Q32>, Vec<Q32>, Vec<Q32>) = if sc != ZERO {
         let dv = QDiv::new(sc);
@@ -258,7 +254,7 @@ fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>)
                     continue;
                 }
                 let v = q32_int(*v);
-                total = total.saturating_add(v);
+                total = sadd(total, v);
                 w.push(*j, v);
             }
             if total > ZERO {
@@ -498,7 +494,7 @@ fn clip_and_rank(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, 
             let v = w.vals[at];
             let ju = usize::from(j);
             let cj = c[ju];
-            ru[ju] = ru[ju].saturating_add(mul(ai, v));
+            ru[ju] = sadd(ru[ju], mul(ai, v));
             // Capped at consensus; dropped when capped at 0.
             let kept = if cj < v { cj } else { v };
             if cj < v && cj <= ZERO {
@@ -507,8 +503,8 @@ fn clip_and_rank(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, 
             w.cols[len] = j;
             w.vals[len] = kept;
             len += 1;
-            t = t.saturating_add(kept);
-            r[ju] = r[ju].saturating_add(mul(ai, kept));
+            t = sadd(t, kept);
+            r[ju] = sadd(r[ju], mul(ai, kept));
         }
         vt[i] = t;
         start.push(len);
@@ -609,6 +605,20 @@ trait OldRows {
     fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>);
     /// Upper bound of the number of entries.
     fn nnz_hint(&self) -> usize;
+    /// Appends `α ⊗ new ⊕ (1 ⊖ α) ⊗ old` of row `i` (positive values, ascending columns)
+    /// to `out` straight from the stored row, when `new` (`nc`, strictly increasing) and the
+    /// stored row allow a single merge; returns false (nothing appended) otherwise.
+    fn merge_row(
+        &self,
+        _i: usize,
+        _nc: &[u16],
+        _nv: &[Q32],
+        _alpha: Q32,
+        _one_minus: Q32,
+        _out: &mut Csr,
+    ) -> bool {
+        false
+    }
 }
 
 impl OldRows for Csr {
@@ -635,6 +645,54 @@ struct BondRows<'a> {
 impl OldRows for BondRows<'_> {
     fn nnz_hint(&self) -> usize {
         self.rows.iter().map(Vec::len).sum()
+    }
+
+    fn merge_row(
+        &self,
+        i: usize,
+        nc: &[u16],
+        nv: &[Q32],
+        alpha: Q32,
+        one_minus: Q32,
+        out: &mut Csr,
+    ) -> bool {
+        let raw = &self.rows[i];
+        if !raw.windows(2).all(|w| w[0].0 < w[1].0) {
+            return false;
+        }
+        // Both sides strictly increasing: the merge of `mat_ema`, with the input filter
+        // (out-of-range and recently registered columns) applied on the fly.
+        let mut x = 0;
+        for &(oj, ov) in raw {
+            let oju = usize::from(oj);
+            if oju >= self.n || self.recent[oju] {
+                continue;
+            }
+            while x < nc.len() && nc[x] < oj {
+                let v = mul(alpha, nv[x]);
+                if v > ZERO {
+                    out.push(nc[x], v);
+                }
+                x += 1;
+            }
+            let old = mul(one_minus, u16_proportion(ov));
+            let v = if x < nc.len() && nc[x] == oj {
+                x += 1;
+                sadd(mul(alpha, nv[x - 1]), old)
+            } else {
+                old
+            };
+            if v > ZERO {
+                out.push(oj, v);
+            }
+        }
+        for (j, w) in nc[x..].iter().zip(&nv[x..]) {
+            let v = mul(alpha, *w);
+            if v > ZERO {
+                out.push(*j, v);
+            }
+        }
+        true
     }
 
     fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>) {
@@ -665,12 +723,16 @@ fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
     let (mut ocb, mut ovb) = (Vec::new(), Vec::new());
     for i in 0..new.rows() {
         let (nc, nv) = (new.row_cols(i), new.row_vals(i));
+        if new.row_is_sorted(i) && old.merge_row(i, nc, nv, alpha, one_minus, &mut out) {
+            out.end_row();
+            continue;
+        }
         old.fill(i, &mut ocb, &mut ovb);
         let (oc, ov) = (ocb.as_slice(), ovb.as_slice());
         if nc == oc && new.row_is_sorted(i) {
             // Same pattern (typical: last epoch's bonds on this epoch's weights).
             for ((j, a), b) in nc.iter().zip(nv).zip(ov) {
-                let v = mul(alpha, *a).saturating_add(mul(one_minus, *b));
+                let v = sadd(mul(alpha, *a), mul(one_minus, *b));
                 if v > ZERO {
                     out.push(*j, v);
                 }
@@ -688,7 +750,7 @@ fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
                     x += 1;
                     y += 1;
                     let v = mul(alpha, nv[x - 1]);
-                    (nc[x - 1], v.saturating_add(mul(one_minus, ov[y - 1])))
+                    (nc[x - 1], sadd(v, mul(one_minus, ov[y - 1])))
                 };
                 if v > ZERO {
                     out.push(j, v);
@@ -699,12 +761,12 @@ fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
             for (j, v) in nc.iter().zip(nv) {
                 s.touch(*j);
                 let acc = &mut s.val[usize::from(*j)];
-                *acc = acc.saturating_add(mul(alpha, *v));
+                *acc = sadd(*acc, mul(alpha, *v));
             }
             for (j, v) in oc.iter().zip(ov) {
                 s.touch(*j);
                 let acc = &mut s.val[usize::from(*j)];
-                *acc = acc.saturating_add(mul(one_minus, *v));
+                *acc = sadd(*acc, mul(one_minus, *v));
             }
             s.sort_touched();
             for j in &s.touched {
@@ -735,7 +797,7 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
         for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
             let x = mul(*v, *ai);
             let s = &mut colsum[usize::from(*j)];
-            *s = s.saturating_add(x);
+            *s = sadd(*s, x);
             delta.vals.push(x);
         }
     }
@@ -765,7 +827,7 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
             if *v > colmax[ju] {
                 colmax[ju] = *v;
             }
-            acc = acc.saturating_add(mul(inc[ju], *v));
+            acc = sadd(acc, mul(inc[ju], *v));
         }
         *di = acc;
     }
@@ -816,7 +878,7 @@ fn yuma3<O: OldRows>(
                         Some(dv) => dv.div(*v),
                         None => *v,
                     };
-                    acc.saturating_add(mul(vn, inc[ju]))
+                    sadd(acc, mul(vn, inc[ju]))
                 });
             mul_or_zero(t, a[i])
         })
@@ -931,7 +993,7 @@ fn mat_ema_alpha<O: OldRows>(wb: &Csr, b: &O, c: &[Q32], sig: &mut AlphaSigmoid,
                 };
                 let al = sig.alpha(c[usize::from(*j)], *w, bv);
                 let decayed = mul(ONE.saturating_sub(al), bv);
-                let val = decayed.saturating_add(mul(al, *w).max(ZERO)).min(ONE);
+                let val = sadd(decayed, mul(al, *w).max(ZERO)).min(ONE);
                 if val > ZERO {
                     out.push(*j, val);
                 }
@@ -957,7 +1019,7 @@ fn mat_ema_alpha<O: OldRows>(wb: &Csr, b: &O, c: &[Q32], sig: &mut AlphaSigmoid,
                 let ju = usize::from(*j);
                 let al = sig.alpha(c[ju], sw.val[ju], sb.val[ju]);
                 let decayed = mul(ONE.saturating_sub(al), sd.val[ju]);
-                let val = decayed.saturating_add(mul(al, *w).max(ZERO)).min(ONE);
+                let val = sadd(decayed, mul(al, *w).max(ZERO)).min(ONE);
                 if val > ZERO {
                     out.push(*j, val);
                 }
@@ -1100,6 +1162,51 @@ mod tests {
         #[test]
         fn consensus_equals_the_literal_quickselect((w, a, kappa, n) in arb_case()) {
             prop_assert_eq!(consensus(&w, &a, kappa, n), consensus_literal(&w, &a, kappa, n));
+        }
+
+        #[test]
+        fn ema_from_input_rows_equals_the_generic_path(
+            (n, new_rows, old_rows, recent, alpha) in (1usize..40).prop_flat_map(|n| {
+                let row = prop::collection::vec((0..n as u16 + 3, 0u16..=65535), 0..2 * n + 2);
+                (
+                    Just(n),
+                    prop::collection::vec(row.clone(), n),
+                    prop::collection::vec(row, n),
+                    prop::collection::vec(prop::bool::weighted(0.2), n),
+                    0u16..=65535,
+                )
+            }),
+            sort_new in any::<bool>(),
+            sort_old in any::<bool>(),
+        ) {
+            let mut new = Csr::with_capacity(n, 0);
+            for row in &new_rows {
+                let mut row = row.clone();
+                if sort_new {
+                    row.sort_unstable_by_key(|e| e.0);
+                    row.dedup_by_key(|e| e.0);
+                }
+                for (j, v) in row {
+                    if usize::from(j) < n {
+                        new.push(j, u16_proportion(v));
+                    }
+                }
+                new.end_row();
+            }
+            let old_rows: Vec<SparseRow> = old_rows
+                .into_iter()
+                .map(|mut row| {
+                    if sort_old {
+                        row.sort_unstable_by_key(|e| e.0);
+                        row.dedup_by_key(|e| e.0);
+                    }
+                    row
+                })
+                .collect();
+            let alpha = u16_proportion(alpha);
+            let direct = BondRows { rows: &old_rows, n, recent: &recent };
+            let generic = input_bonds(&old_rows, n, &recent, true);
+            prop_assert_eq!(mat_ema(&new, &direct, alpha, n), mat_ema(&new, &generic, alpha, n));
         }
 
         #[test]

@@ -32,13 +32,22 @@ pub fn q32_int(x: u16) -> Q32 {
 pub fn mul(a: Q32, b: Q32) -> Q32 {
     let p = i128::from(a.to_bits()) * i128::from(b.to_bits());
     let r = p >> 32;
-    if r > i128::from(i64::MAX) {
+    let lo = r as i64;
+    // One comparison for the common case: `r` fits in `i64` iff it survives the round trip.
+    if i128::from(lo) == r {
+        Q32::from_bits(lo)
+    } else if r > 0 {
         Q32::max_value()
-    } else if r < i128::from(i64::MIN) {
-        Q32::min_value()
     } else {
-        Q32::from_bits(r as i64)
+        Q32::min_value()
     }
+}
+
+/// Saturating addition `⊕` (spec §3.2) on the bits, identical to `I32F32::saturating_add`
+/// (the library's version goes through a masked select; this is one `i64` saturating add).
+#[inline(always)]
+pub fn sadd(a: Q32, b: Q32) -> Q32 {
+    Q32::from_bits(a.to_bits().saturating_add(b.to_bits()))
 }
 
 /// Checked multiplication giving 0 on overflow (`checked_mul(..).unwrap_or(0)`, spec §3.2).
@@ -78,8 +87,25 @@ pub fn u16_proportion(x: u16) -> Q32 {
 }
 
 /// `fixed_proportion_to_u16(x) = clamp(floor(x ⊗ 65535), 0, 65535)` (spec §3.3).
+///
+/// Integer form: the product by the integer 65535 is exact (`bits · 65535`), its floor is
+/// `(bits · 65535) >> 32`, and every `x ≥ 1` (or a saturated product) clamps to 65535, every
+/// `x ≤ 0` to 0. Proptested against the `substrate-fixed` form.
 #[inline]
 pub fn proportion_to_u16(x: Q32) -> u16 {
+    let b = x.to_bits();
+    if b <= 0 {
+        0
+    } else if b >= 1 << 32 {
+        u16::MAX
+    } else {
+        ((b as u64 * 65535) >> 32) as u16
+    }
+}
+
+/// `proportion_to_u16` through the `substrate-fixed` operations (reference for tests).
+#[cfg(test)]
+pub fn proportion_to_u16_reference(x: Q32) -> u16 {
     x.saturating_mul(q32_int(u16::MAX))
         .saturating_to_num::<u16>()
 }
@@ -218,7 +244,7 @@ impl QDiv {
 /// reference does not overflow (spec §3.2), and this one cannot panic.
 #[inline]
 pub fn sum(v: &[Q32]) -> Q32 {
-    v.iter().fold(ZERO, |acc, x| acc.saturating_add(*x))
+    v.iter().fold(ZERO, |acc, x| sadd(acc, *x))
 }
 
 /// `normalize(v)` in place (spec §3.3): each element `⊘` the sum, unless the sum is 0.
@@ -374,6 +400,22 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
+        fn sadd_matches_library(a in any::<i64>(), b in any::<i64>(), c in -(4i64 << 32)..(4i64 << 32)) {
+            for (x, y) in [(a, b), (a, c), (c, b), (c, c), (i64::MAX, c), (i64::MIN, c)] {
+                let (x, y) = (Q32::from_bits(x), Q32::from_bits(y));
+                prop_assert_eq!(sadd(x, y), x.saturating_add(y));
+            }
+        }
+
+        #[test]
+        fn proportion_to_u16_matches_library(b in any::<i64>(), small in -(3i64 << 32)..(3i64 << 32)) {
+            for x in [b, small, b >> 20, b >> 31] {
+                let q = Q32::from_bits(x);
+                prop_assert_eq!(proportion_to_u16(q), proportion_to_u16_reference(q), "{}", x);
+            }
+        }
+
+        #[test]
         fn qdiv_matches_safe_div(
             a in prop_oneof![
                 0i64..(1i64 << 32),
@@ -437,6 +479,19 @@ mod tests {
 
     #[test]
     fn proportions_round_trip() {
+        for b in [
+            i64::MIN,
+            -1,
+            0,
+            1,
+            (1 << 32) - 1,
+            1 << 32,
+            (1 << 32) + 1,
+            i64::MAX,
+        ] {
+            let q = Q32::from_bits(b);
+            assert_eq!(proportion_to_u16(q), proportion_to_u16_reference(q), "{b}");
+        }
         assert_eq!(proportion_to_u16(ONE), 65535);
         assert_eq!(proportion_to_u16(ZERO), 0);
         assert_eq!(proportion_to_u16(Q32::from_num(0.25)), 16383);

@@ -78,7 +78,7 @@ impl Csr {
         let mut colsum = vec![ZERO; n];
         for (c, v) in self.cols.iter().zip(&self.vals) {
             let s = &mut colsum[usize::from(*c)];
-            *s = s.saturating_add(*v);
+            *s = crate::fixed::sadd(*s, *v);
         }
         colsum
             .iter()
