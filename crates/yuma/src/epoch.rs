@@ -18,8 +18,8 @@
 //! commits), so it is the identity here. Matrices are [`Csr`]; no dense `n × n` matrix exists.
 
 use crate::fixed::{
-    div_one, exp_fast, mul, mul_or_zero, normalize, proportion_to_u16, q32_int, q64_to_q32, sadd,
-    safe_div64, share_of, sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
+    all_unit, div_one, exp_fast, mul, mul_or_zero, mul_unit, normalize, proportion_to_u16, q32_int,
+    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -476,8 +476,16 @@ fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
 /// of the clipped rows), the rank `R[j] ⊕= A[i] ⊗ w̄` in row and entry order, and the
 /// legacy unclipped rank.
 #[inline(never)]
-fn clip_and_rank(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+fn clip_and_rank(w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
     // Compaction in place: entries are only dropped, so writes never overtake reads.
+    if w.cols.len() < 1 << 30 && all_unit(a) && all_unit(c) && all_unit(&w.vals) {
+        return clip_and_rank_unit(w, c, a);
+    }
+    clip_and_rank_generic(w, c, a)
+}
+
+/// [`clip_and_rank`] for any values, with the saturating operations.
+fn clip_and_rank_generic(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
     let n = w.rows();
     let old_start = std::mem::take(&mut w.start);
     let mut start = Vec::with_capacity(n + 1);
@@ -514,6 +522,50 @@ fn clip_and_rank(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, 
     w.start = start;
     let out = w;
     (out, vt, r, ru)
+}
+
+/// [`clip_and_rank`] when `A`, `C` and `W` lie in `[0, 1]` (always, for normalised inputs) and
+/// `W` has fewer than 2^30 entries: every product is then at most 1 and every sum below
+/// 2^62, so `⊗` is [`mul_unit`] and `⊕` a plain integer addition, with the same bits.
+fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+    let n = w.rows();
+    let cb: Vec<u64> = c.iter().map(|x| x.to_bits() as u64).collect();
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0);
+    let mut len = 0usize;
+    let mut vt = vec![ZERO; n];
+    let mut r = vec![0u64; n];
+    let mut ru = vec![0u64; n];
+    let mut at = 0usize;
+    for i in 0..n {
+        let ai = a[i].to_bits() as u64;
+        let end = w.start[i + 1];
+        let mut t = 0u64;
+        while at < end {
+            let j = w.cols[at];
+            let v = w.vals[at].to_bits() as u64;
+            at += 1;
+            let ju = usize::from(j);
+            let cj = cb[ju];
+            ru[ju] += mul_unit(ai, v);
+            if cj < v && cj == 0 {
+                continue;
+            }
+            let kept = cj.min(v);
+            w.cols[len] = j;
+            w.vals[len] = Q32::from_bits(kept as i64);
+            len += 1;
+            t += kept;
+            r[ju] += mul_unit(ai, kept);
+        }
+        vt[i] = Q32::from_bits(t as i64);
+        start.push(len);
+    }
+    w.cols.truncate(len);
+    w.vals.truncate(len);
+    w.start = start;
+    let to_q = |v: Vec<u64>| v.into_iter().map(|x| Q32::from_bits(x as i64)).collect();
+    (w, vt, to_q(r), to_q(ru))
 }
 
 /// §2.8 `interpolate(W, W̄, β)`: `W` for β = 0, `W̄` for β = 1, otherwise per ascending
@@ -1162,6 +1214,36 @@ mod tests {
         #[test]
         fn consensus_equals_the_literal_quickselect((w, a, kappa, n) in arb_case()) {
             prop_assert_eq!(consensus(&w, &a, kappa, n), consensus_literal(&w, &a, kappa, n));
+        }
+
+        #[test]
+        fn clip_and_rank_unit_equals_the_generic_path(
+            (n, rows, a, c) in (1usize..40).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32)];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..2 * n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(unit, n),
+                )
+            }),
+        ) {
+            let mut w = Csr::with_capacity(n, 0);
+            for row in &rows {
+                for (j, v) in row {
+                    w.push(*j, Q32::from_bits(*v));
+                }
+                w.end_row();
+            }
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
+            prop_assert_eq!(
+                clip_and_rank_unit(w.clone(), &c, &a),
+                clip_and_rank_generic(w, &c, &a)
+            );
         }
 
         #[test]

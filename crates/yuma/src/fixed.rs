@@ -43,6 +43,20 @@ pub fn mul(a: Q32, b: Q32) -> Q32 {
     }
 }
 
+/// `a ⊗ b` on the bits of two values in `[0, 1]` (`0 ≤ a, b ≤ 2^32`): the product is at most
+/// 1, so `⊗` never saturates and is the plain floor of the 128-bit product shifted by 32.
+#[inline(always)]
+pub fn mul_unit(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) >> 32) as u64
+}
+
+/// True when every value lies in `[0, 1]`: the domain of [`mul_unit`].
+#[inline]
+pub fn all_unit(v: &[Q32]) -> bool {
+    v.iter()
+        .fold(true, |ok, x| ok & (0..=1i64 << 32).contains(&x.to_bits()))
+}
+
 /// Saturating addition `⊕` (spec §3.2) on the bits, identical to `I32F32::saturating_add`
 /// (the library's version goes through a masked select; this is one `i64` saturating add).
 #[inline(always)]
@@ -399,6 +413,18 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn mul_unit_matches_library(a in 0i64..=(1 << 32), b in 0i64..=(1 << 32)) {
+            for (x, y) in [(a, b), (1 << 32, b), (a, 1 << 32), (a, 0)] {
+                let want = mul(Q32::from_bits(x), Q32::from_bits(y)).to_bits();
+                prop_assert_eq!(mul_unit(x as u64, y as u64) as i64, want);
+                prop_assert_eq!(
+                    Q32::from_bits(x).saturating_mul(Q32::from_bits(y)).to_bits(),
+                    want
+                );
+            }
+        }
+
         #[test]
         fn sadd_matches_library(a in any::<i64>(), b in any::<i64>(), c in -(4i64 << 32)..(4i64 << 32)) {
             for (x, y) in [(a, b), (a, c), (c, b), (c, c), (i64::MAX, c), (i64::MIN, c)] {
