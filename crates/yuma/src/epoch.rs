@@ -19,7 +19,8 @@
 
 use crate::fixed::{
     all_unit, div_one, exp_fast, mul, mul_or_zero, mul_unit, normalize, proportion_to_u16, q32_int,
-    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, QDiv, HALF, ONE, Q32, Q64, ZERO,
+    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, HALF, ONE, Q32,
+    Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -714,6 +715,8 @@ impl OldRows for BondRows<'_> {
         }
         // Both sides strictly increasing: the merge of `mat_ema`, with the input filter
         // (out-of-range and recently registered columns) applied on the fly.
+        let unit = all_unit(&[alpha, one_minus]) && all_unit(nv);
+        let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
         let mut x = 0;
         for &(oj, ov) in raw {
             let oju = usize::from(oj);
@@ -727,12 +730,25 @@ impl OldRows for BondRows<'_> {
                 }
                 x += 1;
             }
-            let old = mul(one_minus, u16_proportion(ov));
-            let v = if x < nc.len() && nc[x] == oj {
-                x += 1;
-                sadd(mul(alpha, nv[x - 1]), old)
+            let v = if unit {
+                // α, 1 − α, the new value and the stored proportion all lie in [0, 1]: no
+                // product saturates and the sum stays below 2.
+                let old = mul_unit(om, u16_proportion(ov).to_bits() as u64);
+                let v = if x < nc.len() && nc[x] == oj {
+                    x += 1;
+                    old + mul_unit(al, nv[x - 1].to_bits() as u64)
+                } else {
+                    old
+                };
+                Q32::from_bits(v as i64)
             } else {
-                old
+                let old = mul(one_minus, u16_proportion(ov));
+                if x < nc.len() && nc[x] == oj {
+                    x += 1;
+                    sadd(mul(alpha, nv[x - 1]), old)
+                } else {
+                    old
+                }
             };
             if v > ZERO {
                 out.push(oj, v);
@@ -916,9 +932,53 @@ fn yuma3<O: OldRows>(
     } else {
         mat_ema(wb, b, alpha, n)
     };
-    // Dividends from the column-normalised bonds, normalising on the fly (no copy of E).
+    (dividends3(&e, a, inc, n), e)
+}
+
+/// Yuma‑3 dividends `D[i] = A[i] ⊗ Σ_j (E[i,j] ⊘ ΣE[·,j]) ⊗ I[j]` from the column-normalised
+/// bonds, normalising on the fly (no copy of E).
+fn dividends3(e: &Csr, a: &[Q32], inc: &[Q32], n: usize) -> Vec<Q32> {
+    if e.cols.len() < 1 << 30 && all_unit(&e.vals) && all_unit(inc) {
+        dividends3_unit(e, a, inc, n)
+    } else {
+        dividends3_generic(e, a, inc, n)
+    }
+}
+
+/// [`dividends3`] when E and I lie in `[0, 1]` (E has fewer than 2^30 entries): column sums
+/// stay below 2^62 (no saturation), each normalised entry is at most 1 (an entry is part of
+/// its column's sum), so `⊘` is an exact integer division and `⊗` is [`mul_unit`].
+fn dividends3_unit(e: &Csr, a: &[Q32], inc: &[Q32], n: usize) -> Vec<Q32> {
+    let mut colsum = vec![0u64; n];
+    for (c, v) in e.cols.iter().zip(&e.vals) {
+        colsum[usize::from(*c)] += v.to_bits() as u64;
+    }
+    let divs: Vec<Divider> = colsum.iter().map(|s| Divider::new((*s).max(1))).collect();
+    let incb: Vec<u64> = inc.iter().map(|x| x.to_bits() as u64).collect();
+    (0..n)
+        .map(|i| {
+            let mut t = 0u64;
+            for (j, v) in e.row_cols(i).iter().zip(e.row_vals(i)) {
+                let ju = usize::from(*j);
+                let v = v.to_bits() as u64;
+                let vn = if colsum[ju] == 0 {
+                    v
+                } else if v < 1 << 32 {
+                    divs[ju].div(v << 32)
+                } else {
+                    ((u128::from(v) << 32) / u128::from(colsum[ju])) as u64
+                };
+                t += mul_unit(vn, incb[ju]);
+            }
+            mul_or_zero(Q32::from_bits(t as i64), a[i])
+        })
+        .collect()
+}
+
+/// [`dividends3`] for any values, with the saturating operations.
+fn dividends3_generic(e: &Csr, a: &[Q32], inc: &[Q32], n: usize) -> Vec<Q32> {
     let divs = e.col_sum_divs(n);
-    let d: Vec<Q32> = (0..n)
+    (0..n)
         .map(|i| {
             let t = e
                 .row_cols(i)
@@ -934,8 +994,7 @@ fn yuma3<O: OldRows>(
                 });
             mul_or_zero(t, a[i])
         })
-        .collect();
-    (d, e)
+        .collect()
 }
 
 /// §2.10 liquid-alpha rate as a function of the disagreement `x`, with a cache: the rate
@@ -1243,6 +1302,36 @@ mod tests {
             prop_assert_eq!(
                 clip_and_rank_unit(w.clone(), &c, &a),
                 clip_and_rank_generic(w, &c, &a)
+            );
+        }
+
+        #[test]
+        fn dividends3_unit_equals_the_generic_path(
+            (n, rows, a, inc) in (1usize..40).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..2 * n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(unit, n),
+                )
+            }),
+        ) {
+            let mut e = Csr::with_capacity(n, 0);
+            for row in &rows {
+                for (j, v) in row {
+                    e.push(*j, Q32::from_bits(*v));
+                }
+                e.end_row();
+            }
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
+            prop_assert_eq!(
+                dividends3_unit(&e, &a, &inc, n),
+                dividends3_generic(&e, &a, &inc, n)
             );
         }
 
