@@ -414,6 +414,66 @@ fn dev_node_subnet_weights_epoch_metagraph() {
         .unwrap()
         .iter()
         .any(|t| t["call"]["transfer"]["amount"] == 1_500_000_000));
+    // An encrypted coldkey: --password-env unlocks it, --no-prompt without it fails clearly.
+    let wp = env.wallets.to_string_lossy().to_string();
+    let out = tensornet()
+        .args([
+            "wallet",
+            "regen-coldkey",
+            "--uri",
+            "//Ferdie",
+            "--password-env",
+            "TN_TEST_PW",
+        ])
+        .args(["--wallet-path", &wp, "--wallet-name", "enc", "--json"])
+        .env("TN_TEST_PW", "correct horse 42")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let transfer = |pw: bool| {
+        let mut c = tensornet();
+        c.args([
+            "wallet",
+            "transfer",
+            "--dest",
+            &owner_hk,
+            "--amount",
+            "1",
+            "--wallet-name",
+            "enc",
+        ])
+        .args([
+            "--wallet-path",
+            &wp,
+            "--rpc",
+            &env.rpc,
+            "--json",
+            "--no-prompt",
+        ])
+        .env("TN_TEST_PW", "correct horse 42")
+        .stdin(Stdio::null());
+        if pw {
+            c.args(["--password-env", "TN_TEST_PW"]);
+        }
+        c.output().unwrap()
+    };
+    let out = transfer(false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--password-env"));
+    let out = transfer(true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["success"], true);
+
     let ov = env.json(&["wallet", "overview", "--wallet-name", "v1"], true);
     assert_eq!(ov["hotkeys"][0]["netuid"], netuid_n);
 }

@@ -116,8 +116,8 @@ pub fn hotkey_account(wallet: &WalletArgs) -> anyhow::Result<AccountId> {
     }
 }
 
-/// Opens the coldkey: `--password-env`, a single prompt on a terminal, or fails under
-/// `--no-prompt` when it is encrypted.
+/// Opens the coldkey: `--password-env`, btcli's `BT_PW_<PATH>` variable, a single prompt on
+/// a terminal, or fails under `--no-prompt` (or without a terminal) when it is encrypted.
 pub fn open_coldkey(wallet: &WalletArgs, password: &PasswordArgs) -> anyhow::Result<Keypair> {
     let w: Wallet = wallet.wallet()?;
     let path = w.coldkey_path();
@@ -126,6 +126,9 @@ pub fn open_coldkey(wallet: &WalletArgs, password: &PasswordArgs) -> anyhow::Res
         PasswordSource::Env(var.clone())
     } else if !encrypted || !path.exists() {
         PasswordSource::None
+    } else if let Some(pw) = tensornet_keys::keyfile::btcli_env_password(&path) {
+        // btcli's `BT_PW_<PATH>` variable also unlocks, as in `tensornet wallet`.
+        PasswordSource::Text(pw)
     } else if password.no_prompt || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "{} is encrypted: pass --password-env VAR (no prompt with --no-prompt or without a terminal)",
