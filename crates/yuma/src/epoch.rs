@@ -113,7 +113,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
         yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
     } else {
         let b = input_bonds(&inp.bonds, n, &recently_registered, false);
-        yuma2(&wb, b, &a, &inc, ema_alpha, n)
+        yuma2(&wb, b, &a, &inc, ema_alpha, n, true)
     };
     normalize(&mut d);
 
@@ -852,34 +852,89 @@ fn mat_ema<O: OldRows>(new: &Csr, old: &O, alpha: Q32, n: usize) -> Csr {
 
 /// §2.9.a Yuma‑2: returns (un-normalised dividends, bonds to store).
 #[inline(never)]
-fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> (Vec<Q32>, Csr) {
+fn yuma2(
+    wb: &Csr,
+    mut b: Csr,
+    a: &[Q32],
+    inc: &[Q32],
+    alpha: Q32,
+    n: usize,
+    allow_unit: bool,
+) -> (Vec<Q32>, Csr) {
     b.col_normalize(n);
+    let unit_in =
+        allow_unit && wb.cols.len() < 1 << 30 && all_unit(&wb.vals) && all_unit(a) && all_unit(inc);
     // ΔB = Wb rows scaled by active stake, column sums taken in the same pass.
     let mut delta = Csr {
         start: wb.start.clone(),
         cols: wb.cols.clone(),
         vals: Vec::with_capacity(wb.vals.len()),
     };
-    let mut colsum = vec![ZERO; n];
-    for (i, ai) in a.iter().enumerate() {
-        for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
-            let x = mul(*v, *ai);
-            let s = &mut colsum[usize::from(*j)];
-            *s = sadd(*s, x);
-            delta.vals.push(x);
+    if unit_in {
+        // Every product is at most 1 and every column sum below 2^62: u64 arithmetic.
+        let mut colsum = vec![0u64; n];
+        for (i, ai) in a.iter().enumerate() {
+            let ai = ai.to_bits() as u64;
+            for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
+                let x = mul_unit(v.to_bits() as u64, ai);
+                colsum[usize::from(*j)] += x;
+                delta.vals.push(Q32::from_bits(x as i64));
+            }
         }
-    }
-    let divs: Vec<Option<QDiv>> = colsum
-        .iter()
-        .map(|s| (*s != ZERO).then(|| QDiv::new(*s)))
-        .collect();
-    for (j, v) in delta.cols.iter().zip(delta.vals.iter_mut()) {
-        if let Some(d) = &divs[usize::from(*j)] {
-            *v = d.div(*v);
+        let divs = UnitDivs::new(colsum);
+        for (j, v) in delta.cols.iter().zip(delta.vals.iter_mut()) {
+            *v = divs.div(usize::from(*j), *v);
+        }
+    } else {
+        let mut colsum = vec![ZERO; n];
+        for (i, ai) in a.iter().enumerate() {
+            for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
+                let x = mul(*v, *ai);
+                let s = &mut colsum[usize::from(*j)];
+                *s = sadd(*s, x);
+                delta.vals.push(x);
+            }
+        }
+        let divs: Vec<Option<QDiv>> = colsum
+            .iter()
+            .map(|s| (*s != ZERO).then(|| QDiv::new(*s)))
+            .collect();
+        for (j, v) in delta.cols.iter().zip(delta.vals.iter_mut()) {
+            if let Some(d) = &divs[usize::from(*j)] {
+                *v = d.div(*v);
+            }
         }
     }
     let mut e = mat_ema(&delta, &b, alpha, n);
     drop(delta);
+    if unit_in && e.cols.len() < 1 << 30 && all_unit(&e.vals) {
+        // Column-normalise E, dividends and column maxima in one pass, then the upscale.
+        let mut colsum = vec![0u64; n];
+        for (c, v) in e.cols.iter().zip(&e.vals) {
+            colsum[usize::from(*c)] += v.to_bits() as u64;
+        }
+        let divs = UnitDivs::new(colsum);
+        let incb: Vec<u64> = inc.iter().map(|x| x.to_bits() as u64).collect();
+        let mut colmax = vec![0u64; n];
+        let mut d = vec![ZERO; n];
+        for (i, di) in d.iter_mut().enumerate() {
+            let range = e.range(i);
+            let mut acc = 0u64;
+            for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
+                let ju = usize::from(*j);
+                *v = divs.div(ju, *v);
+                let vb = v.to_bits() as u64;
+                colmax[ju] = colmax[ju].max(vb);
+                acc += mul_unit(incb[ju], vb);
+            }
+            *di = Q32::from_bits(acc as i64);
+        }
+        let ups = UnitDivs::new(colmax);
+        for (j, v) in e.cols.iter().zip(e.vals.iter_mut()) {
+            *v = ups.div(usize::from(*j), *v);
+        }
+        return (d, e);
+    }
     // Column-normalise E, and in the same pass form the dividends and the column maxima.
     let divs = e.col_sum_divs(n);
     let mut colmax = vec![ZERO; n];
@@ -910,6 +965,35 @@ fn yuma2(wb: &Csr, mut b: Csr, a: &[Q32], inc: &[Q32], alpha: Q32, n: usize) -> 
         }
     }
     (d, e)
+}
+
+/// Exact `v ⊘ s` per column for `0 ≤ v ≤ s` (a value and a sum or maximum it is part of):
+/// the quotient is at most 1, so `⊘` is `floor(v · 2^32 / s)`; `v` is left unchanged where
+/// `s = 0` (the column is all zero), as the saturating path does.
+struct UnitDivs {
+    sums: Vec<u64>,
+    divs: Vec<Divider>,
+}
+
+impl UnitDivs {
+    fn new(sums: Vec<u64>) -> Self {
+        let divs = sums.iter().map(|s| Divider::new((*s).max(1))).collect();
+        UnitDivs { sums, divs }
+    }
+
+    #[inline(always)]
+    fn div(&self, j: usize, v: Q32) -> Q32 {
+        let s = self.sums[j];
+        let v = v.to_bits() as u64;
+        let q = if s == 0 {
+            v
+        } else if v < 1 << 32 {
+            self.divs[j].div(v << 32)
+        } else {
+            ((u128::from(v) << 32) / u128::from(s)) as u64
+        };
+        Q32::from_bits(q as i64)
+    }
 }
 
 /// §2.9.b Yuma‑3: returns (un-normalised dividends, bonds to store).
@@ -1332,6 +1416,60 @@ mod tests {
             prop_assert_eq!(
                 dividends3_unit(&e, &a, &inc, n),
                 dividends3_generic(&e, &a, &inc, n)
+            );
+        }
+
+        #[test]
+        fn yuma2_unit_equals_the_generic_path(
+            (n, wrows, brows, a, inc, alpha) in (1usize..30).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, 0u16..=65535), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(unit, n),
+                    0u16..=65535,
+                )
+            }),
+            sorted in any::<bool>(),
+        ) {
+            let build = |rows: &[Vec<(u16, Q32)>]| {
+                let mut m = Csr::with_capacity(n, 0);
+                for row in rows {
+                    let mut row = row.clone();
+                    if sorted {
+                        row.sort_unstable_by_key(|e| e.0);
+                        row.dedup_by_key(|e| e.0);
+                    }
+                    for (j, v) in row {
+                        m.push(j, v);
+                    }
+                    m.end_row();
+                }
+                m
+            };
+            let wrows: Vec<Vec<(u16, Q32)>> = wrows
+                .iter()
+                .map(|r| r.iter().map(|(j, v)| (*j, Q32::from_bits(*v))).collect())
+                .collect();
+            let brows: Vec<Vec<(u16, Q32)>> = brows
+                .iter()
+                .map(|r| r.iter().map(|(j, v)| (*j, q32_int(*v))).collect())
+                .collect();
+            let (wb, b) = (build(&wrows), build(&brows));
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
+            let alpha = u16_proportion(alpha);
+            prop_assert_eq!(
+                yuma2(&wb, b.clone(), &a, &inc, alpha, n, true),
+                yuma2(&wb, b, &a, &inc, alpha, n, false)
             );
         }
 
