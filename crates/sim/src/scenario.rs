@@ -258,13 +258,26 @@ impl Scenario {
         text: &str,
         overrides: &[(String, String)],
     ) -> Result<Self, SimError> {
-        let mut table: toml::Table = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|r| text[..r.start.min(text.len())].matches('\n').count() + 1);
+            let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+            match line {
+                Some(l) => bad(format!("TOML syntax error at line {l}: {msg}")),
+                None => bad(format!("TOML syntax error: {msg}")),
+            }
+        })?;
         for (key, value) in overrides {
             set_dotted(&mut table, key, parse_value(value))?;
         }
-        let scenario: Scenario = table
-            .try_into()
-            .map_err(|e: toml::de::Error| bad(e.to_string()))?;
+        let scenario: Scenario = table.try_into().map_err(|e: toml::de::Error| {
+            bad(e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "))
+        })?;
         scenario.validate()?;
         Ok(scenario)
     }
@@ -503,6 +516,13 @@ noise = 0.01
         assert!(e.to_string().contains("cabal"), "{e}");
         let e = Scenario::from_toml("name = 1").unwrap_err();
         assert!(matches!(e, SimError::Scenario(_)));
+        let e = Scenario::from_toml("name = \"x\"\nepochs = = 3\n").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        let e = Scenario::from_toml(&MINIMAL.replace("\"honest\"", "\"evil\"")).unwrap_err();
+        assert!(
+            !e.to_string().contains('\n') && e.to_string().contains("evil"),
+            "{e}"
+        );
         let e = Scenario::from_toml(&format!("{MINIMAL}\nbogus = 1")).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
         let o = vec![("validators.5.stake".to_string(), "1".to_string())];
