@@ -131,6 +131,16 @@ impl Shared {
         }
     }
 
+    /// The chain store (in-process benches and tests).
+    pub fn store(&self) -> &ChainStore {
+        &self.store
+    }
+
+    /// Number of pending transactions.
+    pub fn pool_len(&self) -> usize {
+        self.pool().len()
+    }
+
     /// Number of the durable head block.
     pub fn head_number(&self) -> u64 {
         self.store.snapshot().map(|s| s.head().number).unwrap_or(0)

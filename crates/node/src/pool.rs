@@ -236,13 +236,11 @@ impl Pool {
             }
         }
         let ready = tx.nonce == self.next_nonce(&who, acc.nonce);
-        if self.len >= self.limits.max_total {
-            if !ready || !self.evict_one_held() {
-                return Err(Refusal::new(
-                    ErrorCode::PoolFull,
-                    format!("pool holds {} transactions; retry later", self.len),
-                ));
-            }
+        if self.len >= self.limits.max_total && (!ready || !self.evict_one_held()) {
+            return Err(Refusal::new(
+                ErrorCode::PoolFull,
+                format!("pool holds {} transactions; retry later", self.len),
+            ));
         }
         self.seq += 1;
         self.by_hash.insert(hash, (who, tx.nonce));
@@ -311,16 +309,15 @@ impl Pool {
     pub fn ready(&self, max: usize) -> Batch {
         let mut runs: Vec<(u64, Vec<(Hash32, SignedTransaction)>)> = Vec::new();
         for (who, m) in &self.by_sender {
-            let mut n = self.nonces.get(who).copied().unwrap_or(0);
+            let start = self.nonces.get(who).copied().unwrap_or(0);
             let mut run = Vec::new();
             let mut first = u64::MAX;
-            for (k, e) in m.range(n..) {
-                if *k != n {
+            for (expected, (k, e)) in (start..).zip(m.range(start..)) {
+                if *k != expected {
                     break;
                 }
                 first = first.min(e.seq);
                 run.push((e.tx.hash(), e.tx.clone()));
-                n += 1;
             }
             if !run.is_empty() {
                 runs.push((first, run));
@@ -367,5 +364,181 @@ impl Pool {
                 self.nonces.insert(who, acc.nonce);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tensornet_runtime::{dev_genesis, Call, MemoryChain};
+
+    fn setup() -> (MemoryChain, tensornet_keys::Keypair, AccountId) {
+        let chain = MemoryChain::new(&dev_genesis().unwrap()).unwrap();
+        let alice = tensornet_keys::Keypair::from_uri("//Alice").unwrap();
+        let bob = tensornet_keys::Keypair::from_uri("//Bob")
+            .unwrap()
+            .account_id();
+        (chain, alice, bob)
+    }
+
+    fn tx(
+        chain: &MemoryChain,
+        k: &tensornet_keys::Keypair,
+        nonce: u64,
+        dest: AccountId,
+    ) -> SignedTransaction {
+        SignedTransaction::sign(
+            k,
+            &chain.genesis_hash(),
+            nonce,
+            Call::Transfer { dest, amount: 10 },
+        )
+    }
+
+    fn admit(p: &mut Pool, chain: &MemoryChain, t: SignedTransaction) -> Result<(), Refusal> {
+        Pool::verify_signature(&chain.genesis_hash(), &t)?;
+        let h = t.hash();
+        p.admit(chain.store(), t, h, false)
+    }
+
+    #[test]
+    fn future_nonces_are_held_until_their_turn() {
+        let (mut chain, alice, bob) = setup();
+        let mut p = Pool::new(chain.genesis_hash(), PoolLimits::default());
+        let t2 = tx(&chain, &alice, 2, bob);
+        admit(&mut p, &chain, t2.clone()).unwrap();
+        assert_eq!(p.pending(&t2.hash()), Some(false));
+        assert!(p.ready(10).is_empty());
+        admit(&mut p, &chain, tx(&chain, &alice, 0, bob)).unwrap();
+        assert_eq!(p.ready(10).len(), 1);
+        admit(&mut p, &chain, tx(&chain, &alice, 1, bob)).unwrap();
+        let ready = p.ready(10);
+        assert_eq!(
+            ready.iter().map(|(_, t)| t.nonce).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+        assert_eq!(p.next_nonce(&alice.account_id(), 0), 3);
+        // Include them; the pool empties and the nonce is stale afterwards.
+        let body: Vec<_> = ready.into_iter().map(|(_, t)| t).collect();
+        chain
+            .produce_block(chain.head().timestamp + 1, body.clone())
+            .unwrap();
+        p.on_block(chain.store(), &body);
+        assert!(p.is_empty());
+        let e = admit(&mut p, &chain, tx(&chain, &alice, 1, bob)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::StaleNonce);
+    }
+
+    #[test]
+    fn admission_refusals_have_stable_codes() {
+        let (chain, alice, bob) = setup();
+        let mut p = Pool::new(
+            chain.genesis_hash(),
+            PoolLimits {
+                max_future: 4,
+                ..PoolLimits::default()
+            },
+        );
+        let t0 = tx(&chain, &alice, 0, bob);
+        admit(&mut p, &chain, t0.clone()).unwrap();
+        assert_eq!(
+            admit(&mut p, &chain, t0.clone()).unwrap_err().code,
+            ErrorCode::DuplicateTransaction
+        );
+        let other0 = SignedTransaction::sign(
+            &alice,
+            &chain.genesis_hash(),
+            0,
+            Call::Transfer {
+                dest: bob,
+                amount: 11,
+            },
+        );
+        assert_eq!(
+            admit(&mut p, &chain, other0).unwrap_err().code,
+            ErrorCode::NonceConflict
+        );
+        assert_eq!(
+            admit(&mut p, &chain, tx(&chain, &alice, 9, bob))
+                .unwrap_err()
+                .code,
+            ErrorCode::NonceTooFar
+        );
+        let mut bad = tx(&chain, &alice, 1, bob);
+        bad.signature[0] ^= 1;
+        assert_eq!(
+            admit(&mut p, &chain, bad).unwrap_err().code,
+            ErrorCode::BadSignature
+        );
+        // An account with nothing cannot pay the fee.
+        let poor = tensornet_keys::Keypair::from_uri("//Nobody").unwrap();
+        assert_eq!(
+            admit(&mut p, &chain, tx(&chain, &poor, 0, bob))
+                .unwrap_err()
+                .code,
+            ErrorCode::CannotPayFee
+        );
+        // Unknown subnet: the call would fail.
+        let reg = SignedTransaction::sign(
+            &alice,
+            &chain.genesis_hash(),
+            0,
+            Call::BurnedRegister {
+                netuid: 42,
+                hotkey: bob,
+                max_price: None,
+            },
+        );
+        let e = p
+            .admit(chain.store(), reg.clone(), reg.hash(), false)
+            .unwrap_err();
+        assert!(e.code == ErrorCode::NonceConflict || e.code == ErrorCode::CallWouldFail);
+        let mut p2 = Pool::new(chain.genesis_hash(), PoolLimits::default());
+        let e = p2
+            .admit(chain.store(), reg.clone(), reg.hash(), false)
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::CallWouldFail);
+        assert_eq!(e.data, Some(serde_json::json!("subnet_not_found")));
+    }
+
+    #[test]
+    fn bounds_evict_held_transactions_for_ready_ones() {
+        let (chain, alice, bob) = setup();
+        let limits = PoolLimits {
+            max_total: 3,
+            max_per_sender: 2,
+            max_future: 100,
+            max_rejected: 10,
+        };
+        let mut p = Pool::new(chain.genesis_hash(), limits);
+        admit(&mut p, &chain, tx(&chain, &alice, 5, bob)).unwrap();
+        admit(&mut p, &chain, tx(&chain, &alice, 6, bob)).unwrap();
+        assert_eq!(
+            admit(&mut p, &chain, tx(&chain, &alice, 7, bob))
+                .unwrap_err()
+                .code,
+            ErrorCode::SenderLimit
+        );
+        let bobk = tensornet_keys::Keypair::from_uri("//Bob").unwrap();
+        let charlie = tensornet_keys::Keypair::from_uri("//Charlie").unwrap();
+        let dest = alice.account_id();
+        let held = tx(&chain, &bobk, 3, dest);
+        let evicted = held.hash();
+        admit(&mut p, &chain, held).unwrap();
+        assert_eq!(p.len(), 3);
+        // Full: a held newcomer is refused, a ready one evicts the newest held transaction.
+        assert_eq!(
+            admit(&mut p, &chain, tx(&chain, &charlie, 1, dest))
+                .unwrap_err()
+                .code,
+            ErrorCode::PoolFull
+        );
+        admit(&mut p, &chain, tx(&chain, &charlie, 0, dest)).unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            p.rejected(&evicted).map(|r| r.code),
+            Some(ErrorCode::PoolFull)
+        );
+        assert_eq!(p.pending(&evicted), None);
     }
 }
