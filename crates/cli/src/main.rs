@@ -42,6 +42,12 @@ enum Command {
     Metagraph(cmd::metagraph::Args),
     /// Blocks and transactions: head, block, tx, info.
     Chain(cmd::chain::Args),
+    /// Run a miner daemon (train, register, publish the axon, serve).
+    Miner(cmd::miner::Args),
+    /// Run a validator daemon (query miners, score, set weights).
+    Validator(cmd::validator::Args),
+    /// Start a whole local network: dev node, subnet, validators and miners, live table.
+    Localnet(cmd::localnet::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +71,9 @@ fn main() -> ExitCode {
         Command::Weights(a) => cmd::weights::run(a),
         Command::Metagraph(a) => cmd::metagraph::run(a),
         Command::Chain(a) => cmd::chain::run(a),
+        Command::Miner(a) => cmd::miner::run(a),
+        Command::Validator(a) => cmd::validator::run(a),
+        Command::Localnet(a) => cmd::localnet::run(a),
     };
     match result {
         Ok(code) => code,

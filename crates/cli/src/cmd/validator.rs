@@ -1,0 +1,196 @@
+//! `tensornet validator run`: the validator daemon. Each step syncs the metagraph when due,
+//! queries the miners serving an axon concurrently (with a timeout), scores their answers on
+//! secretly transformed held-out data, updates the per-UID moving averages, sets (or commits
+//! and reveals) weights every tempo / weights rate limit, and saves its state so a restart
+//! keeps the scores. One status line per step on stderr; stops on Ctrl-C / SIGTERM.
+
+use super::chain::RpcArgs;
+use super::daemon::{runtime, shutdown_signal, RpcChain};
+use super::wallet::WalletArgs;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use tensornet_axon::Dendrite;
+use tensornet_subnet::{
+    RoundConfig, ScoreKeeper, Subnet, ValidatorNode, ValidatorSettings, ValidatorState,
+    WeightAction,
+};
+use tensornet_subnet_supervised::{DatasetName, Supervised, ValidatorConfig, DEFAULT_BATCH};
+
+/// Validator commands.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Query miners, score them and set weights until Ctrl-C.
+    Run(RunArgs),
+}
+
+/// Arguments of `tensornet validator run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    wallet: WalletArgs,
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// Subnet code to run (only `supervised` is built in).
+    #[arg(long, default_value = "supervised")]
+    subnet: String,
+    /// Dataset: digits, breast_cancer or diabetes.
+    #[arg(long, default_value = "digits")]
+    dataset: String,
+    /// Subnet to validate.
+    #[arg(long)]
+    netuid: u16,
+    /// Held-out samples per challenge.
+    #[arg(long = "batch-size", default_value_t = DEFAULT_BATCH)]
+    batch_size: usize,
+    /// Per-query timeout, seconds.
+    #[arg(long = "timeout", default_value_t = 5.0)]
+    timeout: f64,
+    /// Query a random subset of this many miners per step (default: all serving miners).
+    #[arg(long = "sample-size")]
+    sample_size: Option<usize>,
+    /// Seconds between steps.
+    #[arg(long = "step-secs", default_value_t = 1.0)]
+    step_secs: f64,
+    /// Re-read the metagraph every this many blocks.
+    #[arg(long = "sync-blocks", default_value_t = 5)]
+    sync_blocks: u64,
+    /// State file (default: `<wallet>/validator-<hotkey>-netuid<N>.json`).
+    #[arg(long = "state", value_name = "FILE")]
+    state: Option<PathBuf>,
+}
+
+/// Runs a validator command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.cmd {
+        Cmd::Run(a) => run_validator(a),
+    }
+}
+
+fn bad(msg: String) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {msg}");
+    Ok(ExitCode::from(2))
+}
+
+fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
+    if a.subnet != Supervised::NAME {
+        return bad(format!(
+            "--subnet {:?}: unknown subnet (built in: supervised)",
+            a.subnet
+        ));
+    }
+    let dataset: DatasetName = match a.dataset.parse() {
+        Ok(d) => d,
+        Err(_) => {
+            return bad(format!(
+                "--dataset {:?}: use digits, breast_cancer or diabetes",
+                a.dataset
+            ))
+        }
+    };
+    if a.batch_size == 0 {
+        return bad("--batch-size must be at least 1".into());
+    }
+    if !(a.timeout.is_finite() && a.timeout > 0.0) {
+        return bad("--timeout must be positive".into());
+    }
+    if !(a.step_secs.is_finite() && a.step_secs > 0.0) {
+        return bad("--step-secs must be positive".into());
+    }
+    let hotkey = a.wallet.hotkey_keypair()?;
+    let wallet = a.wallet.wallet()?;
+    let state_path = a.state.clone().unwrap_or_else(|| {
+        wallet.path().join(format!(
+            "validator-{}-netuid{}.json",
+            a.wallet.hotkey, a.netuid
+        ))
+    });
+    let state = ValidatorState::load_or_new(
+        &state_path,
+        a.netuid,
+        &hotkey.ss58(),
+        ScoreKeeper::default(),
+    )?;
+    let secret: [u8; 32] = rand::random();
+    let validator = Supervised::validator(
+        &ValidatorConfig {
+            dataset,
+            batch_size: a.batch_size,
+        },
+        secret,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let name = format!("validator {}/{}", a.wallet.wallet_name, a.wallet.hotkey);
+    eprintln!(
+        "{name}: state {} (round {})",
+        state_path.display(),
+        state.round
+    );
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let chain = RpcChain::connect(&a.rpc.rpc, hotkey.clone(), None).await?;
+        let dendrite = Dendrite::new(hotkey.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut node = ValidatorNode::new(
+            chain,
+            dendrite,
+            validator,
+            state,
+            ValidatorSettings {
+                netuid: a.netuid,
+                round: RoundConfig {
+                    timeout: Duration::from_secs_f64(a.timeout),
+                    sample_size: a.sample_size,
+                },
+                sync_every_blocks: a.sync_blocks,
+                state_path: Some(state_path),
+            },
+        );
+        let period = Duration::from_secs_f64(a.step_secs);
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                r = node.step() => match r {
+                    Ok(s) => {
+                        let answered = s.round.results.iter().filter(|r| r.answered).count();
+                        let mean = if answered > 0 {
+                            s.round.results.iter().filter(|r| r.answered).map(|r| r.reward).sum::<f64>() / answered as f64
+                        } else {
+                            0.0
+                        };
+                        let w = match &s.weights {
+                            WeightAction::NotDue => String::new(),
+                            WeightAction::Skipped(why) => format!(", weights skipped: {why}"),
+                            WeightAction::Set(w) => format!(", weights set on {} uids", w.uids.len()),
+                            WeightAction::Committed(w) => format!(", weights committed on {} uids", w.uids.len()),
+                            WeightAction::Revealed(w) => format!(", weights revealed on {} uids", w.uids.len()),
+                            WeightAction::Failed(e) => format!(", weights failed: {e}"),
+                        };
+                        eprintln!(
+                            "{name}: block {} round {}: {answered}/{} answered, mean reward {mean:.3}{}{w}",
+                            s.block,
+                            s.round.round,
+                            s.round.results.len(),
+                            if s.synced { ", synced" } else { "" },
+                        );
+                    }
+                    Err(e) => eprintln!("{name}: step failed: {e} (retrying)"),
+                },
+            }
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = tokio::time::sleep(period) => {}
+            }
+        }
+        eprintln!("{name}: shutting down (state saved)");
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
+}
