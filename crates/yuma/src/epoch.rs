@@ -685,6 +685,86 @@ impl OldRows for Csr {
         cols.extend_from_slice(self.row_cols(i));
         vals.extend_from_slice(self.row_vals(i));
     }
+
+    fn merge_row(
+        &self,
+        i: usize,
+        nc: &[u16],
+        nv: &[Q32],
+        alpha: Q32,
+        one_minus: Q32,
+        out: &mut Csr,
+    ) -> bool {
+        if !self.row_is_sorted(i) {
+            return false;
+        }
+        let (oc, ov) = (self.row_cols(i), self.row_vals(i));
+        let unit = all_unit(ov);
+        merge_ema(
+            nc,
+            nv,
+            oc.iter().copied().zip(ov.iter().copied()),
+            alpha,
+            one_minus,
+            unit,
+            out,
+        );
+        true
+    }
+}
+
+/// One row of `mat_ema` as a merge of two strictly increasing rows: `α ⊗ new ⊕ (1 ⊖ α) ⊗ old`
+/// over the union of columns, positive values appended to `out`. With `old_unit` (every old
+/// value in [0, 1]) and α, 1 − α and the new values in [0, 1], no product saturates and each
+/// sum stays below 2, so the integer form gives the same bits.
+fn merge_ema(
+    nc: &[u16],
+    nv: &[Q32],
+    old: impl Iterator<Item = (u16, Q32)>,
+    alpha: Q32,
+    one_minus: Q32,
+    old_unit: bool,
+    out: &mut Csr,
+) {
+    let unit = old_unit && all_unit(&[alpha, one_minus]) && all_unit(nv);
+    let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
+    let mut x = 0;
+    for (oj, ov) in old {
+        while x < nc.len() && nc[x] < oj {
+            let v = mul(alpha, nv[x]);
+            if v > ZERO {
+                out.push(nc[x], v);
+            }
+            x += 1;
+        }
+        let v = if unit {
+            let old = mul_unit(om, ov.to_bits() as u64);
+            let v = if x < nc.len() && nc[x] == oj {
+                x += 1;
+                old + mul_unit(al, nv[x - 1].to_bits() as u64)
+            } else {
+                old
+            };
+            Q32::from_bits(v as i64)
+        } else {
+            let old = mul(one_minus, ov);
+            if x < nc.len() && nc[x] == oj {
+                x += 1;
+                sadd(mul(alpha, nv[x - 1]), old)
+            } else {
+                old
+            }
+        };
+        if v > ZERO {
+            out.push(oj, v);
+        }
+    }
+    for (j, w) in nc[x..].iter().zip(&nv[x..]) {
+        let v = mul(alpha, *w);
+        if v > ZERO {
+            out.push(*j, v);
+        }
+    }
 }
 
 /// Yuma‑3 previous bonds read straight from the input rows (§2.9.b): `value ⊘ 65535`, without
@@ -714,52 +794,13 @@ impl OldRows for BondRows<'_> {
             return false;
         }
         // Both sides strictly increasing: the merge of `mat_ema`, with the input filter
-        // (out-of-range and recently registered columns) applied on the fly.
-        let unit = all_unit(&[alpha, one_minus]) && all_unit(nv);
-        let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
-        let mut x = 0;
-        for &(oj, ov) in raw {
+        // (out-of-range and recently registered columns) applied on the fly. Stored
+        // proportions lie in [0, 1].
+        let old = raw.iter().filter_map(|&(oj, ov)| {
             let oju = usize::from(oj);
-            if oju >= self.n || self.recent[oju] {
-                continue;
-            }
-            while x < nc.len() && nc[x] < oj {
-                let v = mul(alpha, nv[x]);
-                if v > ZERO {
-                    out.push(nc[x], v);
-                }
-                x += 1;
-            }
-            let v = if unit {
-                // α, 1 − α, the new value and the stored proportion all lie in [0, 1]: no
-                // product saturates and the sum stays below 2.
-                let old = mul_unit(om, u16_proportion(ov).to_bits() as u64);
-                let v = if x < nc.len() && nc[x] == oj {
-                    x += 1;
-                    old + mul_unit(al, nv[x - 1].to_bits() as u64)
-                } else {
-                    old
-                };
-                Q32::from_bits(v as i64)
-            } else {
-                let old = mul(one_minus, u16_proportion(ov));
-                if x < nc.len() && nc[x] == oj {
-                    x += 1;
-                    sadd(mul(alpha, nv[x - 1]), old)
-                } else {
-                    old
-                }
-            };
-            if v > ZERO {
-                out.push(oj, v);
-            }
-        }
-        for (j, w) in nc[x..].iter().zip(&nv[x..]) {
-            let v = mul(alpha, *w);
-            if v > ZERO {
-                out.push(*j, v);
-            }
-        }
+            (oju < self.n && !self.recent[oju]).then(|| (oj, u16_proportion(ov)))
+        });
+        merge_ema(nc, nv, old, alpha, one_minus, true, out);
         true
     }
 
@@ -1471,6 +1512,50 @@ mod tests {
                 yuma2(&wb, b.clone(), &a, &inc, alpha, n, true),
                 yuma2(&wb, b, &a, &inc, alpha, n, false)
             );
+        }
+
+        #[test]
+        fn ema_merge_of_a_matrix_equals_the_generic_path(
+            (n, new_rows, old_rows, alpha) in (1usize..40).prop_flat_map(|n| {
+                let row = prop::collection::vec((0..n as u16, prop_oneof![0i64..=(1 << 32), any::<i64>()]), 0..2 * n + 2);
+                (
+                    Just(n),
+                    prop::collection::vec(row.clone(), n),
+                    prop::collection::vec(row, n),
+                    prop_oneof![0i64..=(1 << 32), any::<i64>()],
+                )
+            }),
+            sort in any::<bool>(),
+        ) {
+            /// Rows of a matrix through `fill` only (the generic path of `mat_ema`).
+            struct FillOnly(Csr);
+            impl OldRows for FillOnly {
+                fn fill(&self, i: usize, cols: &mut Vec<u16>, vals: &mut Vec<Q32>) {
+                    self.0.fill(i, cols, vals)
+                }
+                fn nnz_hint(&self) -> usize {
+                    self.0.nnz_hint()
+                }
+            }
+            let build = |rows: &[Vec<(u16, i64)>]| {
+                let mut m = Csr::with_capacity(n, 0);
+                for row in rows {
+                    let mut row = row.clone();
+                    if sort {
+                        row.sort_unstable_by_key(|e| e.0);
+                        row.dedup_by_key(|e| e.0);
+                    }
+                    for (j, v) in row {
+                        m.push(j, Q32::from_bits(v));
+                    }
+                    m.end_row();
+                }
+                m
+            };
+            let (new, old) = (build(&new_rows), build(&old_rows));
+            let alpha = Q32::from_bits(alpha);
+            let generic = FillOnly(old.clone());
+            prop_assert_eq!(mat_ema(&new, &old, alpha, n), mat_ema(&new, &generic, alpha, n));
         }
 
         #[test]
