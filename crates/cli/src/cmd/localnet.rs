@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tensornet_client::{Client, ClientOptions, Reconnect};
 use tensornet_keys::{AccountId, Keypair, PasswordSource, Wallet};
 use tensornet_primitives::{format_tao, RAO_PER_TAO};
-use tensornet_runtime::Call;
+use tensornet_runtime::{Call, Hyperparameter};
 use tensornet_subnet::ValidatorState;
 
 /// Arguments of `tensornet localnet`.
@@ -46,7 +46,8 @@ pub struct Args {
     /// Print the final summary as one JSON document on stdout.
     #[arg(long)]
     json: bool,
-    /// Turn commit-reveal on for the subnet (not supported yet).
+    /// Turn commit-reveal on for the subnet (weights are committed, then revealed an epoch
+    /// later, so the first paid epoch comes later).
     #[arg(long = "commit-reveal")]
     commit_reveal: bool,
 }
@@ -171,10 +172,6 @@ async fn send_all(client: &Client, txs: Vec<(&Keypair, Call)>, what: &str) -> an
 
 /// Runs `tensornet localnet`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    if a.commit_reveal {
-        eprintln!("error: --commit-reveal is not supported by localnet yet; run without it");
-        return Ok(ExitCode::from(2));
-    }
     if a.dataset
         .parse::<tensornet_subnet_supervised::DatasetName>()
         .is_err()
@@ -199,7 +196,21 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     eprintln!("localnet: base path {}", base.display());
     let rt = super::daemon::runtime()?;
     let mut children = Children(Vec::new());
-    let out = rt.block_on(async { localnet(&a, &base, &mut children).await });
+    // Ctrl-C while the network is being set up stops everything at once; once the epochs are
+    // followed, the loop itself stops and prints the summary.
+    let following = std::sync::atomic::AtomicBool::new(false);
+    let out = rt.block_on(async {
+        tokio::select! {
+            biased;
+            r = localnet(&a, &base, &mut children, &following) => r,
+            _ = async {
+                super::daemon::shutdown_signal().await;
+                if following.load(std::sync::atomic::Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+            } => Err(anyhow::anyhow!("interrupted while starting the network")),
+        }
+    });
     drop(children);
     let summary = out?;
     if a.json {
@@ -212,6 +223,7 @@ async fn localnet(
     a: &Args,
     base: &Path,
     children: &mut Children,
+    following: &std::sync::atomic::AtomicBool,
 ) -> anyhow::Result<serde_json::Value> {
     let started = Instant::now();
     let port = free_port()?;
@@ -323,7 +335,26 @@ async fn localnet(
                 .context("the subnet was created but is not listed")?
         }
     };
-    eprintln!("localnet: subnet {netuid} on {}", a.dataset);
+    let params = client.hyperparameters(netuid).await?;
+    if params.commit_reveal_enabled != a.commit_reveal {
+        send_all(
+            &client,
+            vec![(
+                &owner.cold,
+                Call::SetHyperparameter {
+                    netuid,
+                    param: Hyperparameter::CommitRevealEnabled(a.commit_reveal),
+                },
+            )],
+            "setting commit-reveal",
+        )
+        .await?;
+    }
+    eprintln!(
+        "localnet: subnet {netuid} on {} (commit-reveal {})",
+        a.dataset,
+        if a.commit_reveal { "on" } else { "off" }
+    );
 
     // Register the other neurons, then stake the validators (decreasing stakes).
     let mut txs = Vec::new();
@@ -428,6 +459,7 @@ async fn localnet(
     let limit = Duration::from_secs(120 + 30 * a.epochs.unwrap_or(0));
     let stop = super::daemon::shutdown_signal();
     tokio::pin!(stop);
+    following.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut last_rows = Vec::new();
     loop {
         if a.epochs.is_some_and(|k| counted >= k) {
