@@ -672,3 +672,40 @@ fn render(rows: &[Row]) -> comfy_table::Table {
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tensornet_subnet::{Outcome, ScoreKeeper};
+
+    fn state(rewards: &[Option<f64>]) -> ValidatorState {
+        let mut k = ScoreKeeper::new(0.1, 3).unwrap();
+        for r in rewards {
+            let o = match r {
+                Some(x) => Outcome::Answered(*x),
+                None => Outcome::Failed,
+            };
+            k.record(2, "hk", o);
+        }
+        ValidatorState::new(1, "vali", k)
+    }
+
+    #[test]
+    fn measured_accuracy_is_the_bias_corrected_mean_of_answers() {
+        // Failures before the first answer (miner not yet reachable) do not bias the mean.
+        let s = state(&[None, None, Some(0.9), Some(0.9), Some(0.9)]);
+        assert!((measured(&[s], 2, "hk") - 0.9).abs() < 1e-12);
+        // Two validators: the mean of their measurements.
+        let a = state(&[Some(0.8); 4]);
+        let b = state(&[Some(0.6); 7]);
+        assert!((measured(&[a, b], 2, "hk") - 0.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn measured_accuracy_ignores_other_hotkeys_and_unmeasured_uids() {
+        let s = state(&[Some(0.9)]);
+        assert_eq!(measured(std::slice::from_ref(&s), 2, "other"), 0.0);
+        assert_eq!(measured(std::slice::from_ref(&s), 3, "hk"), 0.0);
+        assert_eq!(measured(&[], 2, "hk"), 0.0);
+    }
+}
