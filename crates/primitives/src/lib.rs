@@ -142,7 +142,11 @@ pub fn parse_tao(text: &str) -> Result<Balance, PrimitivesError> {
     {
         return Err(err());
     }
-    let whole: u64 = if w.is_empty() { 0 } else { w.parse().map_err(|_| err())? };
+    let whole: u64 = if w.is_empty() {
+        0
+    } else {
+        w.parse().map_err(|_| err())?
+    };
     let frac: u64 = if f.is_empty() {
         0
     } else {
@@ -178,7 +182,10 @@ mod tests {
         assert_eq!(AccountId::from_hex(&a.to_hex()), Ok(a));
         assert_eq!(
             AccountId::from_hex("0x00"),
-            Err(PrimitivesError::HexLength { expected: 32, got: 1 })
+            Err(PrimitivesError::HexLength {
+                expected: 32,
+                got: 1
+            })
         );
         assert_eq!(decode_hex(""), Ok(vec![]));
         assert_eq!(decode_hex("0xff"), Ok(vec![255]));

@@ -28,9 +28,16 @@ fn vectors_copy_matches_shared_conformance() {
     let shared = repo.join("../shared/conformance");
     let mut mine = BTreeMap::new();
     collect(&copy, &copy, &mut mine);
-    assert!(mine.len() > 40, "the vector copy looks incomplete: {} files", mine.len());
+    assert!(
+        mine.len() > 40,
+        "the vector copy looks incomplete: {} files",
+        mine.len()
+    );
     for dir in ["yuma/README.md", "keys/README.md", "axon/README.md"] {
-        assert!(mine.contains_key(Path::new(dir)), "missing {dir} in tests/vectors");
+        assert!(
+            mine.contains_key(Path::new(dir)),
+            "missing {dir} in tests/vectors"
+        );
     }
     if !shared.is_dir() {
         eprintln!("../shared/conformance not present: only the copy's completeness was checked");
@@ -40,8 +47,15 @@ fn vectors_copy_matches_shared_conformance() {
     collect(&shared, &shared, &mut theirs);
     let a: Vec<_> = mine.keys().collect();
     let b: Vec<_> = theirs.keys().collect();
-    assert_eq!(a, b, "tests/vectors and ../shared/conformance list different files");
+    assert_eq!(
+        a, b,
+        "tests/vectors and ../shared/conformance list different files"
+    );
     for (k, v) in &theirs {
-        assert!(mine[k] == *v, "tests/vectors/{} differs from ../shared/conformance", k.display());
+        assert!(
+            mine[k] == *v,
+            "tests/vectors/{} differs from ../shared/conformance",
+            k.display()
+        );
     }
 }
