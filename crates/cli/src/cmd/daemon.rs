@@ -1,6 +1,7 @@
 //! What the miner and validator daemons share: [`RpcChain`], the [`ChainClient`] of the subnet
 //! framework over the node's JSON-RPC (signs with the neuron's hotkey, and with its coldkey
-//! for registration), shutdown on Ctrl-C / SIGTERM, and the status line on stderr.
+//! for registration), settings from a TOML file merged under the flags ([`with_config`]),
+//! shutdown on Ctrl-C / SIGTERM.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -221,4 +222,104 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
+}
+
+/// Flags from a TOML config file: each `key = value` becomes `--key value` (underscores become
+/// dashes; `true` becomes a bare `--key`, `false` is left out).
+pub fn config_flags(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("config file {} is not valid TOML", path.display()))?;
+    let mut out = Vec::new();
+    for (k, v) in table {
+        if k == "config" {
+            anyhow::bail!("config file {}: `config` cannot be nested", path.display());
+        }
+        let flag = format!("--{}", k.replace('_', "-"));
+        match v {
+            toml::Value::Boolean(true) => out.push(flag),
+            toml::Value::Boolean(false) => {}
+            toml::Value::String(s) => out.extend([flag, s]),
+            toml::Value::Integer(i) => out.extend([flag, i.to_string()]),
+            toml::Value::Float(f) => out.extend([flag, f.to_string()]),
+            other => anyhow::bail!(
+                "config file {}: {k} must be a string, number or boolean, not {}",
+                path.display(),
+                other.type_str()
+            ),
+        }
+    }
+    Ok(out)
+}
+
+#[derive(clap::Parser, Debug)]
+#[command(no_binary_name = true, args_override_self = true)]
+struct Merged<T: clap::Args> {
+    #[command(flatten)]
+    args: T,
+}
+
+/// Re-parses a daemon's arguments with the config file's settings first, so flags given on
+/// the command line override the file. `cli_args` are the arguments after `<group> run`.
+pub fn with_config<T: clap::Args>(
+    config: &std::path::Path,
+    cli_args: impl IntoIterator<Item = String>,
+) -> anyhow::Result<T> {
+    use clap::Parser;
+    let mut argv = config_flags(config)?;
+    argv.extend(cli_args);
+    Merged::<T>::try_parse_from(argv)
+        .map(|m| m.args)
+        .map_err(|e| anyhow::anyhow!("{}: {}", config.display(), e.to_string().trim()))
+}
+
+/// The process arguments after `tensornet <group> run`.
+pub fn run_args() -> Vec<String> {
+    std::env::args().skip(3).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Args, Debug)]
+    struct T {
+        #[arg(long)]
+        netuid: u16,
+        #[arg(long = "axon-port", default_value_t = 1)]
+        axon_port: u16,
+        #[arg(long = "open-axon")]
+        open_axon: bool,
+        #[arg(long)]
+        preset: Option<String>,
+    }
+
+    #[test]
+    fn config_file_settings_sit_under_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.toml");
+        std::fs::write(
+            &p,
+            "netuid = 3\naxon_port = 9000\nopen_axon = true\npreset = \"mid\"\n",
+        )
+        .unwrap();
+        let t: T = with_config(&p, vec!["--axon-port".into(), "9100".into()]).unwrap();
+        assert_eq!((t.netuid, t.axon_port, t.open_axon), (3, 9100, true));
+        assert_eq!(t.preset.as_deref(), Some("mid"));
+    }
+
+    #[test]
+    fn bad_config_files_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.toml");
+        std::fs::write(&p, "netuid = [1]").unwrap();
+        let e = with_config::<T>(&p, Vec::new()).unwrap_err().to_string();
+        assert!(e.contains("netuid must be"), "{e}");
+        std::fs::write(&p, "nope = 1\nnetuid = 1").unwrap();
+        assert!(with_config::<T>(&p, Vec::new()).is_err());
+        assert!(with_config::<T>(&dir.path().join("missing.toml"), Vec::new()).is_err());
+    }
 }

@@ -35,6 +35,10 @@ enum Cmd {
 /// Arguments of `tensornet miner run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
+    /// TOML file with any of these settings (`netuid = 1`, `axon_port = 8091`, …); flags
+    /// given on the command line override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(flatten)]
     wallet: WalletArgs,
     #[command(flatten)]
@@ -47,7 +51,7 @@ pub struct RunArgs {
     dataset: String,
     /// Subnet to mine on.
     #[arg(long)]
-    netuid: u16,
+    netuid: Option<u16>,
     /// IP address published on chain (and listened on).
     #[arg(long = "axon-ip", default_value = "127.0.0.1")]
     axon_ip: IpAddr,
@@ -80,7 +84,17 @@ pub struct RunArgs {
 /// Runs a miner command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.cmd {
-        Cmd::Run(a) => run_miner(a),
+        Cmd::Run(a) => match &a.config {
+            Some(path) => {
+                let merged: RunArgs =
+                    match super::daemon::with_config(path, super::daemon::run_args()) {
+                        Ok(m) => m,
+                        Err(e) => return bad(format!("{e:#}")),
+                    };
+                run_miner(merged)
+            }
+            None => run_miner(a),
+        },
     }
 }
 
@@ -90,6 +104,9 @@ fn bad(msg: String) -> anyhow::Result<ExitCode> {
 }
 
 fn run_miner(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(netuid) = a.netuid else {
+        return bad("--netuid is required (as a flag or in the --config file)".into());
+    };
     if a.subnet != Supervised::NAME {
         return bad(format!(
             "--subnet {:?}: unknown subnet (built in: supervised)",
@@ -170,7 +187,7 @@ fn run_miner(a: RunArgs) -> anyhow::Result<ExitCode> {
         let mut node = MinerNode::new(
             chain,
             MinerSettings {
-                netuid: a.netuid,
+                netuid,
                 hotkey: hotkey.ss58(),
                 max_registration_price: max_price,
             },

@@ -34,6 +34,10 @@ enum Cmd {
 /// Arguments of `tensornet validator run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
+    /// TOML file with any of these settings (`netuid = 1`, `axon_port = 8091`, …); flags
+    /// given on the command line override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(flatten)]
     wallet: WalletArgs,
     #[command(flatten)]
@@ -46,7 +50,7 @@ pub struct RunArgs {
     dataset: String,
     /// Subnet to validate.
     #[arg(long)]
-    netuid: u16,
+    netuid: Option<u16>,
     /// Held-out samples per challenge.
     #[arg(long = "batch-size", default_value_t = DEFAULT_BATCH)]
     batch_size: usize,
@@ -70,7 +74,17 @@ pub struct RunArgs {
 /// Runs a validator command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.cmd {
-        Cmd::Run(a) => run_validator(a),
+        Cmd::Run(a) => match &a.config {
+            Some(path) => {
+                let merged: RunArgs =
+                    match super::daemon::with_config(path, super::daemon::run_args()) {
+                        Ok(m) => m,
+                        Err(e) => return bad(format!("{e:#}")),
+                    };
+                run_validator(merged)
+            }
+            None => run_validator(a),
+        },
     }
 }
 
@@ -80,6 +94,9 @@ fn bad(msg: String) -> anyhow::Result<ExitCode> {
 }
 
 fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(netuid) = a.netuid else {
+        return bad("--netuid is required (as a flag or in the --config file)".into());
+    };
     if a.subnet != Supervised::NAME {
         return bad(format!(
             "--subnet {:?}: unknown subnet (built in: supervised)",
@@ -109,15 +126,11 @@ fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
     let state_path = a.state.clone().unwrap_or_else(|| {
         wallet.path().join(format!(
             "validator-{}-netuid{}.json",
-            a.wallet.hotkey, a.netuid
+            a.wallet.hotkey, netuid
         ))
     });
-    let state = ValidatorState::load_or_new(
-        &state_path,
-        a.netuid,
-        &hotkey.ss58(),
-        ScoreKeeper::default(),
-    )?;
+    let state =
+        ValidatorState::load_or_new(&state_path, netuid, &hotkey.ss58(), ScoreKeeper::default())?;
     let secret: [u8; 32] = rand::random();
     let validator = Supervised::validator(
         &ValidatorConfig {
@@ -143,7 +156,7 @@ fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
             validator,
             state,
             ValidatorSettings {
-                netuid: a.netuid,
+                netuid,
                 round: RoundConfig {
                     timeout: Duration::from_secs_f64(a.timeout),
                     sample_size: a.sample_size,
