@@ -214,6 +214,7 @@ fn epoch_setup() -> (MemStore, StateRoot, u64) {
             }
             st.set_neuron(1, uid, &nr);
             st.put(keys::uid(1, &hk), &uid);
+            st.commit_tx();
         }
         let mut sub = st.subnet(1).expect("subnet");
         sub.n = N;
@@ -361,7 +362,14 @@ fn min_mode(runs: usize) {
     });
     println!("epoch4096/yuma_epoch         min {yuma:.2} ms");
     println!("epoch4096/epoch_inputs       min {einputs:.2} ms");
-    println!("epoch4096/state_root         min {eroot:.2} ms");
+    let bytes: usize = ch
+        .iter()
+        .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()))
+        .sum();
+    println!(
+        "epoch4096/state_root         min {eroot:.2} ms  ({} changed keys, {bytes} bytes)",
+        ch.len()
+    );
     println!(
         "epoch4096/apply_block        min {block:.2} ms  ({:.2}x the epoch alone)",
         block / yuma

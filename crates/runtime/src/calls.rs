@@ -313,8 +313,11 @@ fn register_network(
 /// The UID `burned_register` replaces on a full subnet (spec §5.3), if any.
 pub fn uid_to_prune(st: &State<'_>, sub: &SubnetInfo, now: BlockNumber) -> Option<Uid> {
     let cfg = st.config();
-    let neurons: Vec<(Uid, Neuron)> = (0..sub.n)
-        .filter_map(|u| st.neuron(sub.netuid, u).map(|n| (u, n)))
+    let neurons: Vec<(Uid, Neuron)> = st
+        .neurons(sub.netuid, sub.n)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(u, n)| n.map(|n| (u as Uid, n)))
         .collect();
     // Owner-immortal: the owner hotkey plus the earliest-registered owner-coldkey hotkeys.
     let mut owned: Vec<(BlockNumber, Uid)> = neurons

@@ -2,7 +2,7 @@
 //! then the transactions in order, then the ledger check.
 
 use crate::calls::{burn_decay_factor, decayed_burn, dispatch};
-use crate::state::{keys, BlockInfo, Neuron, State, SubnetInfo};
+use crate::state::{keys, BlockInfo, Neuron, NeuronOutputs, State, SubnetInfo};
 use crate::store::{Overlay, StateChanges, StateStore};
 use crate::types::{
     signing_payload, BlockError, CallError, Event, Receipt, SignedTransaction, UidEmission,
@@ -471,22 +471,22 @@ fn run_epoch(
     // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
     let burned = rao_emission - paid_out;
     st.burn_pending(burned)?;
-    for (i, old) in neurons.into_iter().enumerate() {
-        let mut nr = old.clone();
-        nr.active = out.active[i];
-        nr.validator_permit = out.validator_permit[i];
-        nr.stake_weight = out.stake_weight[i];
-        nr.consensus = out.consensus[i];
-        nr.incentive = out.incentive[i];
-        nr.dividends = out.dividends[i];
-        nr.validator_trust = out.validator_trust[i];
-        nr.emission = out.emission[i];
-        let uid = i as u16;
-        if nr != old {
-            st.set_neuron(netuid, uid, &nr);
-        }
-        if inputs.bonds[i] != out.bonds[i] {
-            st.set_bonds(netuid, uid, &out.bonds[i]);
+    let outs: Vec<NeuronOutputs> = (0..n)
+        .map(|i| NeuronOutputs {
+            active: out.active[i],
+            validator_permit: out.validator_permit[i],
+            stake_weight: out.stake_weight[i],
+            consensus: out.consensus[i],
+            incentive: out.incentive[i],
+            dividends: out.dividends[i],
+            validator_trust: out.validator_trust[i],
+            emission: out.emission[i],
+        })
+        .collect();
+    st.set_outputs(netuid, &outs);
+    for (i, (old, new)) in inputs.bonds.iter().zip(out.bonds.iter()).enumerate() {
+        if old != new {
+            st.set_bonds(netuid, i as u16, new);
         }
     }
     sub.last_mechanism_step_block = now;

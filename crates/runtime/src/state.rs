@@ -11,7 +11,8 @@
 //! | `h` ‖ hotkey | [`HotkeyInfo`] |
 //! | `s` ‖ hotkey ‖ coldkey | stake, `u64` rao |
 //! | `n` ‖ netuid (BE) | [`SubnetInfo`] |
-//! | `u` ‖ netuid ‖ uid (BE) | [`Neuron`] |
+//! | `u` ‖ netuid ‖ uid (BE) | a [`Neuron`]'s registration fields: hotkey, block at registration, last update, axon |
+//! | `o` ‖ netuid | every UID's epoch outputs as one value, [`OUTPUT_LEN`] bytes per UID (see [`NeuronOutputs`]) |
 //! | `k` ‖ netuid ‖ hotkey | uid `u16` |
 //! | `w` ‖ netuid ‖ uid | weights row (submission order), [`encode_row`] format |
 //! | `b` ‖ netuid ‖ uid | bonds row, [`encode_row`] format |
@@ -369,6 +370,130 @@ pub struct WeightCommit {
     pub block: BlockNumber,
 }
 
+/// Bytes per UID in the per-subnet epoch outputs vector.
+pub const OUTPUT_LEN: usize = 19;
+
+/// The epoch outputs of one UID, stored for all UIDs of a subnet as one value (so an epoch
+/// writes one key for them instead of one per neuron). Entry format, [`OUTPUT_LEN`] bytes:
+/// flags (bit 0 active, bit 1 validator permit), then stake weight, consensus, incentive,
+/// dividends, validator trust as `u16` little-endian, then emission `u64` little-endian.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NeuronOutputs {
+    /// Active in the last epoch.
+    pub active: bool,
+    /// Validator permit.
+    pub validator_permit: bool,
+    /// Normalized stake.
+    pub stake_weight: u16,
+    /// Consensus.
+    pub consensus: u16,
+    /// Incentive.
+    pub incentive: u16,
+    /// Dividends.
+    pub dividends: u16,
+    /// Validator trust.
+    pub validator_trust: u16,
+    /// Emission, rao.
+    pub emission: Balance,
+}
+
+impl NeuronOutputs {
+    /// The outputs part of a neuron.
+    pub fn of(n: &Neuron) -> NeuronOutputs {
+        NeuronOutputs {
+            active: n.active,
+            validator_permit: n.validator_permit,
+            stake_weight: n.stake_weight,
+            consensus: n.consensus,
+            incentive: n.incentive,
+            dividends: n.dividends,
+            validator_trust: n.validator_trust,
+            emission: n.emission,
+        }
+    }
+    /// Copies the outputs into a neuron.
+    pub fn apply(&self, n: &mut Neuron) {
+        n.active = self.active;
+        n.validator_permit = self.validator_permit;
+        n.stake_weight = self.stake_weight;
+        n.consensus = self.consensus;
+        n.incentive = self.incentive;
+        n.dividends = self.dividends;
+        n.validator_trust = self.validator_trust;
+        n.emission = self.emission;
+    }
+    /// Appends the entry to `out`.
+    pub fn encode_to(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.active) | (u8::from(self.validator_permit) << 1));
+        for v in [
+            self.stake_weight,
+            self.consensus,
+            self.incentive,
+            self.dividends,
+            self.validator_trust,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.emission.to_le_bytes());
+    }
+    /// Entry `uid` of an outputs vector; `None` past its end.
+    pub fn decode_at(bytes: &[u8], uid: Uid) -> Option<NeuronOutputs> {
+        let start = usize::from(uid) * OUTPUT_LEN;
+        let e = bytes.get(start..start + OUTPUT_LEN)?;
+        let u = |i: usize| u16::from_le_bytes([e[1 + 2 * i], e[2 + 2 * i]]);
+        let mut em = [0u8; 8];
+        em.copy_from_slice(&e[11..19]);
+        Some(NeuronOutputs {
+            active: e[0] & 1 != 0,
+            validator_permit: e[0] & 2 != 0,
+            stake_weight: u(0),
+            consensus: u(1),
+            incentive: u(2),
+            dividends: u(3),
+            validator_trust: u(4),
+            emission: u64::from_le_bytes(em),
+        })
+    }
+}
+
+/// The registration fields of a neuron (the per-UID key's value).
+#[derive(Encode, Decode)]
+struct NeuronRecord {
+    hotkey: AccountId,
+    block_at_registration: BlockNumber,
+    last_update: BlockNumber,
+    axon: Option<AxonInfo>,
+}
+
+impl NeuronRecord {
+    fn of(n: &Neuron) -> NeuronRecord {
+        NeuronRecord {
+            hotkey: n.hotkey,
+            block_at_registration: n.block_at_registration,
+            last_update: n.last_update,
+            axon: n.axon.clone(),
+        }
+    }
+    fn with(self, o: NeuronOutputs) -> Neuron {
+        let mut n = Neuron {
+            hotkey: self.hotkey,
+            block_at_registration: self.block_at_registration,
+            last_update: self.last_update,
+            active: false,
+            validator_permit: false,
+            stake_weight: 0,
+            consensus: 0,
+            incentive: 0,
+            dividends: 0,
+            validator_trust: 0,
+            emission: 0,
+            axon: self.axon,
+        };
+        o.apply(&mut n);
+        n
+    }
+}
+
 /// Encodes a weights/bonds row: 4 bytes per entry, `uid` then `value`, each u16
 /// little-endian, no length prefix (the fast path of the epoch's 4096-row reads).
 pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
@@ -426,6 +551,8 @@ pub mod keys {
     pub const BONDS: u8 = b'b';
     /// Prefix of commits.
     pub const COMMITS: u8 = b'c';
+    /// Prefix of the per-subnet epoch outputs vector.
+    pub const OUTPUTS: u8 = b'o';
 
     fn k(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
         let mut v = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
@@ -458,6 +585,10 @@ pub mod keys {
     /// Neuron key.
     pub fn neuron(n: NetUid, uid: Uid) -> Vec<u8> {
         k(NEURON, &[&n.to_be_bytes(), &uid.to_be_bytes()])
+    }
+    /// Epoch outputs vector key (one per subnet).
+    pub fn outputs(n: NetUid) -> Vec<u8> {
+        k(OUTPUTS, &[&n.to_be_bytes()])
     }
     /// Hotkey→uid key.
     pub fn uid(n: NetUid, h: &AccountId) -> Vec<u8> {
@@ -611,11 +742,47 @@ impl<'a> State<'a> {
     }
     /// A neuron.
     pub fn neuron(&self, n: NetUid, uid: Uid) -> Option<Neuron> {
-        self.get(&keys::neuron(n, uid))
+        let rec: NeuronRecord = self.get(&keys::neuron(n, uid))?;
+        let outs = self.overlay.get(&keys::outputs(n)).unwrap_or_default();
+        Some(rec.with(NeuronOutputs::decode_at(&outs, uid).unwrap_or_default()))
     }
-    /// Writes a neuron.
+    /// Writes a neuron (its registration fields under its own key, its outputs into the
+    /// subnet's outputs vector; each only if changed).
     pub fn set_neuron(&mut self, n: NetUid, uid: Uid, v: &Neuron) {
-        self.put(keys::neuron(n, uid), v);
+        let key = keys::neuron(n, uid);
+        let rec = NeuronRecord::of(v).encode();
+        if self.overlay.get(&key).as_deref() != Some(rec.as_slice()) {
+            self.overlay.put(key, rec);
+        }
+        let o = NeuronOutputs::of(v);
+        let mut outs = self.overlay.get(&keys::outputs(n)).unwrap_or_default();
+        if NeuronOutputs::decode_at(&outs, uid) == Some(o) {
+            return;
+        }
+        let start = usize::from(uid) * OUTPUT_LEN;
+        if outs.len() < start + OUTPUT_LEN {
+            outs.resize(start + OUTPUT_LEN, 0);
+        }
+        let mut e = Vec::with_capacity(OUTPUT_LEN);
+        o.encode_to(&mut e);
+        outs[start..start + OUTPUT_LEN].copy_from_slice(&e);
+        self.overlay.put(keys::outputs(n), outs);
+    }
+    /// Writes the epoch outputs of UIDs `0..outs.len()` of a subnet as one value (entries past
+    /// them are kept), if changed.
+    pub fn set_outputs(&mut self, n: NetUid, outs: &[NeuronOutputs]) {
+        let key = keys::outputs(n);
+        let old = self.overlay.get(&key).unwrap_or_default();
+        let mut v = Vec::with_capacity(old.len().max(outs.len() * OUTPUT_LEN));
+        for o in outs {
+            o.encode_to(&mut v);
+        }
+        if let Some(rest) = old.get(v.len()..) {
+            v.extend_from_slice(rest);
+        }
+        if v != old {
+            self.overlay.put(key, v);
+        }
     }
     /// UID of a hotkey on a subnet.
     pub fn uid_of(&self, n: NetUid, h: &AccountId) -> Option<Uid> {
@@ -674,14 +841,16 @@ impl<'a> State<'a> {
         let mut out = vec![None; usize::from(count)];
         let mut prefix = vec![keys::NEURON];
         prefix.extend_from_slice(&n.to_be_bytes());
+        let outs = self.overlay.get(&keys::outputs(n)).unwrap_or_default();
         for (k, v) in self.overlay.scan_prefix(&prefix) {
             let Some(uid) = k.get(3..5).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
                 continue;
             };
-            match Neuron::decode(&mut v.as_slice()) {
-                Ok(nr) => {
+            match NeuronRecord::decode(&mut v.as_slice()) {
+                Ok(rec) => {
                     if let Some(slot) = out.get_mut(usize::from(uid)) {
-                        *slot = Some(nr);
+                        let o = NeuronOutputs::decode_at(&outs, uid).unwrap_or_default();
+                        *slot = Some(rec.with(o));
                     }
                 }
                 Err(e) => self
@@ -740,5 +909,73 @@ impl<'a> State<'a> {
                 Some((AccountId(acc), s))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemStore;
+    use proptest::prelude::*;
+
+    fn outputs() -> impl Strategy<Value = NeuronOutputs> {
+        (
+            any::<(bool, bool, u16, u16, u16)>(),
+            any::<(u16, u16, u64)>(),
+        )
+            .prop_map(|((a, p, s, c, i), (d, t, e))| NeuronOutputs {
+                active: a,
+                validator_permit: p,
+                stake_weight: s,
+                consensus: c,
+                incentive: i,
+                dividends: d,
+                validator_trust: t,
+                emission: e,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn outputs_entry_roundtrips(os in proptest::collection::vec(outputs(), 0..20)) {
+            let mut v = Vec::new();
+            for o in &os {
+                o.encode_to(&mut v);
+            }
+            prop_assert_eq!(v.len(), os.len() * OUTPUT_LEN);
+            for (i, o) in os.iter().enumerate() {
+                prop_assert_eq!(NeuronOutputs::decode_at(&v, i as Uid), Some(*o));
+            }
+            prop_assert_eq!(NeuronOutputs::decode_at(&v, os.len() as Uid), None);
+        }
+    }
+
+    #[test]
+    fn neuron_split_storage_roundtrips() {
+        let store = MemStore::default();
+        let mut st = State::new(Overlay::new(&store));
+        let mut a = Neuron::new(AccountId([1; 32]), 5);
+        a.incentive = 7;
+        a.emission = 99;
+        let b = Neuron::new(AccountId([2; 32]), 6);
+        st.set_neuron(3, 2, &a);
+        st.set_neuron(3, 0, &b);
+        assert_eq!(st.neuron(3, 2), Some(a.clone()));
+        assert_eq!(st.neuron(3, 0), Some(b.clone()));
+        assert_eq!(st.neuron(3, 1), None);
+        assert_eq!(
+            st.neurons(3, 3),
+            vec![Some(b.clone()), None, Some(a.clone())]
+        );
+        // Writing whole-subnet outputs keeps the registration fields and later entries.
+        let o = NeuronOutputs {
+            dividends: 11,
+            ..NeuronOutputs::default()
+        };
+        st.set_outputs(3, &[o]);
+        let mut b2 = b.clone();
+        o.apply(&mut b2);
+        assert_eq!(st.neuron(3, 0), Some(b2));
+        assert_eq!(st.neuron(3, 2), Some(a));
     }
 }

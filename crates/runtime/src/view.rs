@@ -77,10 +77,11 @@ pub fn metagraph(
         .unwrap_or_default()
         .number;
     let mut neurons = Vec::with_capacity(usize::from(subnet.n));
-    for uid in 0..subnet.n {
-        let Some(n) = st.neuron(netuid, uid) else {
+    for (uid, n) in st.neurons(netuid, subnet.n).into_iter().enumerate() {
+        let Some(n) = n else {
             continue;
         };
+        let uid = uid as u16;
         let hk: Option<HotkeyInfo> = st.hotkey(&n.hotkey);
         neurons.push(NeuronView {
             uid,
