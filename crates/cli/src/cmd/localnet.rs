@@ -54,6 +54,9 @@ pub struct Args {
 
 const PRESETS: [&str; 4] = ["tiny", "ten_percent", "mid", "full"];
 
+/// Seconds between the miners' chain syncs in a localnet.
+const MINER_SYNC_SECS: f64 = 1.0;
+
 /// The child processes; all are stopped when this is dropped.
 struct Children(Vec<(String, Child)>);
 
@@ -405,9 +408,19 @@ async fn localnet(
         started.elapsed().as_secs_f64()
     );
 
-    // Start the daemons.
+    // Start the daemons: miners first; validators once every miner's axon is on chain, so
+    // every miner is scored from the same first round (the moving averages start together).
     let mut state_paths = Vec::new();
-    for n in &neurons {
+    let miners_first = neurons
+        .iter()
+        .filter(|n| !n.validator)
+        .chain(neurons.iter().filter(|n| n.validator));
+    let mut waited = false;
+    for n in miners_first {
+        if n.validator && !waited {
+            waited = true;
+            wait_for_axons(&client, netuid, &neurons, children, base).await?;
+        }
         let mut args: Vec<String> = vec![
             if n.validator { "validator" } else { "miner" }.into(),
             "run".into(),
@@ -439,6 +452,8 @@ async fn localnet(
                 free_port()?.to_string(),
                 "--preset".into(),
                 n.preset.unwrap_or("full").into(),
+                "--sync-secs".into(),
+                MINER_SYNC_SECS.to_string(),
             ]);
         }
         children.spawn(&n.name, &args, &base.join(format!("logs/{}.log", n.name)))?;
@@ -559,6 +574,57 @@ async fn localnet(
 
 fn tao(rao: u128) -> String {
     format_tao(u64::try_from(rao).unwrap_or(u64::MAX))
+}
+
+/// Waits until every miner has published its axon (they train their models first) and the
+/// validators hold their permits (from the first epoch), so that every miner answers the
+/// validators from their first round on and the moving averages start together.
+async fn wait_for_axons(
+    client: &Client,
+    netuid: u16,
+    neurons: &[Neuron],
+    children: &mut Children,
+    base: &Path,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    loop {
+        let mg = client.metagraph(netuid, false).await?;
+        let serving = neurons
+            .iter()
+            .filter(|n| !n.validator)
+            .filter(|n| {
+                mg.neurons
+                    .iter()
+                    .any(|v| v.hotkey == n.hot.account_id() && v.axon.is_some())
+            })
+            .count();
+        let miners = neurons.iter().filter(|n| !n.validator).count();
+        let permits = neurons.iter().filter(|n| n.validator).all(|n| {
+            mg.neurons
+                .iter()
+                .any(|v| v.hotkey == n.hot.account_id() && v.validator_permit)
+        });
+        if serving == miners && permits {
+            // The miners re-read the metagraph every MINER_SYNC_SECS: let all of them see the
+            // permits before the first query, so none blacklists the validators' first rounds.
+            tokio::time::sleep(Duration::from_secs_f64(MINER_SYNC_SECS * 1.5 + 0.25)).await;
+            eprintln!(
+                "localnet: {miners} miners trained and serving, validator permits set ({:.1} s)",
+                start.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        if let Some(e) = children.exited() {
+            bail!("{e}; see the logs in {}", base.join("logs").display());
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            bail!(
+                "only {serving} of {miners} miners published their axon within 120 s; see the logs in {}",
+                base.join("logs").display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// One row of the live table / summary.
