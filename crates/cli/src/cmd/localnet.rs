@@ -416,10 +416,11 @@ async fn localnet(
         .filter(|n| !n.validator)
         .chain(neurons.iter().filter(|n| n.validator));
     let mut waited = false;
+    let mut ports: BTreeMap<AccountId, u16> = BTreeMap::new();
     for n in miners_first {
         if n.validator && !waited {
             waited = true;
-            wait_for_axons(&client, netuid, &neurons, children, base).await?;
+            wait_for_axons(&client, netuid, &neurons, &ports, children, base).await?;
         }
         let mut args: Vec<String> = vec![
             if n.validator { "validator" } else { "miner" }.into(),
@@ -447,9 +448,11 @@ async fn localnet(
             ]);
             state_paths.push(sp);
         } else {
+            let port = free_port()?;
+            ports.insert(n.hot.account_id(), port);
             args.extend([
                 "--axon-port".into(),
-                free_port()?.to_string(),
+                port.to_string(),
                 "--preset".into(),
                 n.preset.unwrap_or("full").into(),
                 "--sync-secs".into(),
@@ -583,6 +586,7 @@ async fn wait_for_axons(
     client: &Client,
     netuid: u16,
     neurons: &[Neuron],
+    ports: &BTreeMap<AccountId, u16>,
     children: &mut Children,
     base: &Path,
 ) -> anyhow::Result<()> {
@@ -593,9 +597,11 @@ async fn wait_for_axons(
             .iter()
             .filter(|n| !n.validator)
             .filter(|n| {
-                mg.neurons
-                    .iter()
-                    .any(|v| v.hotkey == n.hot.account_id() && v.axon.is_some())
+                mg.neurons.iter().any(|v| {
+                    // The address of this run (a resumed chain holds the last run's).
+                    v.hotkey == n.hot.account_id()
+                        && v.axon.as_ref().map(|a| a.port) == ports.get(&v.hotkey).copied()
+                })
             })
             .count();
         let miners = neurons.iter().filter(|n| !n.validator).count();
