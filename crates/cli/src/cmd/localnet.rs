@@ -85,6 +85,27 @@ impl Children {
         }
         None
     }
+
+    /// Children that exited since the last call: `(name, message)`.
+    fn newly_exited(&mut self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, c) in &mut self.0 {
+            if self_reported(name) {
+                continue;
+            }
+            if let Ok(Some(status)) = c.try_wait() {
+                out.push((name.clone(), format!("{name} exited ({status})")));
+                name.insert(0, '~');
+            }
+        }
+        out
+    }
+}
+
+/// Whether a child was already reported as exited by [`Children::newly_exited`] (its name is
+/// then marked with a leading `~`).
+fn self_reported(name: &str) -> bool {
+    name.starts_with('~')
 }
 
 impl Drop for Children {
@@ -483,8 +504,16 @@ async fn localnet(
         if a.epochs.is_some_and(|k| counted >= k) {
             break;
         }
-        if let Some(e) = children.exited() {
-            bail!("{e}; see the logs in {}", base.join("logs").display());
+        // The network goes on without a dead miner or validator (the validators score a dead
+        // miner 0 and its weight drops to 0 after 3 failed queries); without the node it stops.
+        for (name, e) in children.newly_exited() {
+            if name == "node" {
+                bail!("{e}; see the logs in {}", base.join("logs").display());
+            }
+            eprintln!(
+                "localnet: {e}; the others go on (see {})",
+                base.join(format!("logs/{name}.log")).display()
+            );
         }
         if a.epochs.is_some() && started.elapsed() > limit {
             bail!(
