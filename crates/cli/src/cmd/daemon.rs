@@ -276,6 +276,43 @@ pub fn with_config<T: clap::Args>(
         .map_err(|e| anyhow::anyhow!("{}: {}", config.display(), e.to_string().trim()))
 }
 
+/// A daemon's arguments with its `--config` file (if any) merged under the command-line flags.
+pub fn resolve_config<T: clap::Args>(
+    config: Option<&std::path::Path>,
+    args: T,
+) -> Result<T, String> {
+    match config {
+        Some(path) => with_config(path, run_args()).map_err(|e| format!("{e:#}")),
+        None => Ok(args),
+    }
+}
+
+/// Checks the task flags every daemon shares: a netuid, a built-in subnet and its dataset.
+pub fn task(
+    netuid: Option<u16>,
+    subnet: &str,
+    dataset: &str,
+) -> Result<(u16, tensornet_subnet_supervised::DatasetName), String> {
+    use tensornet_subnet::Subnet;
+    let netuid =
+        netuid.ok_or("--netuid is required (as a flag or in the --config file)".to_string())?;
+    if subnet != tensornet_subnet_supervised::Supervised::NAME {
+        return Err(format!(
+            "--subnet {subnet:?}: unknown subnet (built in: supervised)"
+        ));
+    }
+    let dataset = dataset
+        .parse()
+        .map_err(|_| format!("--dataset {dataset:?}: use digits, breast_cancer or diabetes"))?;
+    Ok((netuid, dataset))
+}
+
+/// Prints a usage error and returns exit code 2.
+pub fn bad(msg: String) -> anyhow::Result<std::process::ExitCode> {
+    eprintln!("error: {msg}");
+    Ok(std::process::ExitCode::from(2))
+}
+
 /// The process arguments after `tensornet <group> run`.
 pub fn run_args() -> Vec<String> {
     std::env::args().skip(3).collect()

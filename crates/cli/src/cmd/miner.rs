@@ -5,7 +5,7 @@
 //! status line per step on stderr; stops on Ctrl-C / SIGTERM.
 
 use super::chain::RpcArgs;
-use super::daemon::{runtime, shutdown_signal, RpcChain};
+use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain};
 use super::wallet::WalletArgs;
 use anyhow::Context;
 use clap::Subcommand;
@@ -17,7 +17,7 @@ use tensornet_axon::AxonConfig;
 use tensornet_keys::PasswordSource;
 use tensornet_primitives::parse_tao;
 use tensornet_subnet::{miner_axon, AccessPolicy, Metagraph, MinerNode, MinerSettings, Subnet};
-use tensornet_subnet_supervised::{DatasetName, MinerConfig, MlpConfig, Supervised};
+use tensornet_subnet_supervised::{MinerConfig, MlpConfig, Supervised};
 
 /// Miner commands.
 #[derive(clap::Args, Debug)]
@@ -84,43 +84,20 @@ pub struct RunArgs {
 /// Runs a miner command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.cmd {
-        Cmd::Run(a) => match &a.config {
-            Some(path) => {
-                let merged: RunArgs =
-                    match super::daemon::with_config(path, super::daemon::run_args()) {
-                        Ok(m) => m,
-                        Err(e) => return bad(format!("{e:#}")),
-                    };
-                run_miner(merged)
+        Cmd::Run(a) => {
+            let config = a.config.clone();
+            match resolve_config(config.as_deref(), a) {
+                Ok(a) => run_miner(a),
+                Err(msg) => bad(msg),
             }
-            None => run_miner(a),
-        },
+        }
     }
-}
-
-fn bad(msg: String) -> anyhow::Result<ExitCode> {
-    eprintln!("error: {msg}");
-    Ok(ExitCode::from(2))
 }
 
 fn run_miner(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(netuid) = a.netuid else {
-        return bad("--netuid is required (as a flag or in the --config file)".into());
-    };
-    if a.subnet != Supervised::NAME {
-        return bad(format!(
-            "--subnet {:?}: unknown subnet (built in: supervised)",
-            a.subnet
-        ));
-    }
-    let dataset: DatasetName = match a.dataset.parse() {
-        Ok(d) => d,
-        Err(_) => {
-            return bad(format!(
-                "--dataset {:?}: use digits, breast_cancer or diabetes",
-                a.dataset
-            ))
-        }
+    let (netuid, dataset) = match task(a.netuid, &a.subnet, &a.dataset) {
+        Ok(t) => t,
+        Err(msg) => return bad(msg),
     };
     let Some(mut mlp) = MlpConfig::preset(&a.preset) else {
         return bad(format!(

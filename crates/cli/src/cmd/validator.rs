@@ -5,7 +5,7 @@
 //! keeps the scores. One status line per step on stderr; stops on Ctrl-C / SIGTERM.
 
 use super::chain::RpcArgs;
-use super::daemon::{runtime, shutdown_signal, RpcChain};
+use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain};
 use super::wallet::WalletArgs;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use tensornet_subnet::{
     RoundConfig, ScoreKeeper, Subnet, ValidatorNode, ValidatorSettings, ValidatorState,
     WeightAction,
 };
-use tensornet_subnet_supervised::{DatasetName, Supervised, ValidatorConfig, DEFAULT_BATCH};
+use tensornet_subnet_supervised::{Supervised, ValidatorConfig, DEFAULT_BATCH};
 
 /// Validator commands.
 #[derive(clap::Args, Debug)]
@@ -74,43 +74,20 @@ pub struct RunArgs {
 /// Runs a validator command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.cmd {
-        Cmd::Run(a) => match &a.config {
-            Some(path) => {
-                let merged: RunArgs =
-                    match super::daemon::with_config(path, super::daemon::run_args()) {
-                        Ok(m) => m,
-                        Err(e) => return bad(format!("{e:#}")),
-                    };
-                run_validator(merged)
+        Cmd::Run(a) => {
+            let config = a.config.clone();
+            match resolve_config(config.as_deref(), a) {
+                Ok(a) => run_validator(a),
+                Err(msg) => bad(msg),
             }
-            None => run_validator(a),
-        },
+        }
     }
-}
-
-fn bad(msg: String) -> anyhow::Result<ExitCode> {
-    eprintln!("error: {msg}");
-    Ok(ExitCode::from(2))
 }
 
 fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(netuid) = a.netuid else {
-        return bad("--netuid is required (as a flag or in the --config file)".into());
-    };
-    if a.subnet != Supervised::NAME {
-        return bad(format!(
-            "--subnet {:?}: unknown subnet (built in: supervised)",
-            a.subnet
-        ));
-    }
-    let dataset: DatasetName = match a.dataset.parse() {
-        Ok(d) => d,
-        Err(_) => {
-            return bad(format!(
-                "--dataset {:?}: use digits, breast_cancer or diabetes",
-                a.dataset
-            ))
-        }
+    let (netuid, dataset) = match task(a.netuid, &a.subnet, &a.dataset) {
+        Ok(t) => t,
+        Err(msg) => return bad(msg),
     };
     if a.batch_size == 0 {
         return bad("--batch-size must be at least 1".into());
