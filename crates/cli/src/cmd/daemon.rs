@@ -276,6 +276,29 @@ pub fn with_config<T: clap::Args>(
         .map_err(|e| anyhow::anyhow!("{}: {}", config.display(), e.to_string().trim()))
 }
 
+/// The flags every daemon (`miner run`, `validator run`) shares: its config file, wallet, node
+/// and task.
+#[derive(clap::Args, Debug)]
+pub struct TaskArgs {
+    /// TOML file with any of these settings (`netuid = 1`, `axon_port = 8091`, …); flags
+    /// given on the command line override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub wallet: super::wallet::WalletArgs,
+    #[command(flatten)]
+    pub rpc: super::chain::RpcArgs,
+    /// Subnet code to run (only `supervised` is built in).
+    #[arg(long, default_value = "supervised")]
+    pub subnet: String,
+    /// Dataset: digits, breast_cancer or diabetes.
+    #[arg(long, default_value = "digits")]
+    pub dataset: String,
+    /// Subnet to work on.
+    #[arg(long)]
+    pub netuid: Option<u16>,
+}
+
 /// A daemon's arguments with its `--config` file (if any) merged under the command-line flags.
 pub fn resolve_config<T: clap::Args>(
     config: Option<&std::path::Path>,

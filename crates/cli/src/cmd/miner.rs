@@ -4,9 +4,7 @@
 //! limited), publishes the axon on chain and re-publishes it when the address changes. One
 //! status line per step on stderr; stops on Ctrl-C / SIGTERM.
 
-use super::chain::RpcArgs;
-use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain};
-use super::wallet::WalletArgs;
+use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain, TaskArgs};
 use anyhow::Context;
 use clap::Subcommand;
 use std::net::{IpAddr, SocketAddr};
@@ -35,23 +33,8 @@ enum Cmd {
 /// Arguments of `tensornet miner run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// TOML file with any of these settings (`netuid = 1`, `axon_port = 8091`, …); flags
-    /// given on the command line override it.
-    #[arg(long, value_name = "FILE")]
-    config: Option<std::path::PathBuf>,
     #[command(flatten)]
-    wallet: WalletArgs,
-    #[command(flatten)]
-    rpc: RpcArgs,
-    /// Subnet code to run (only `supervised` is built in).
-    #[arg(long, default_value = "supervised")]
-    subnet: String,
-    /// Dataset: digits, breast_cancer or diabetes.
-    #[arg(long, default_value = "digits")]
-    dataset: String,
-    /// Subnet to mine on.
-    #[arg(long)]
-    netuid: Option<u16>,
+    task: TaskArgs,
     /// IP address published on chain (and listened on).
     #[arg(long = "axon-ip", default_value = "127.0.0.1")]
     axon_ip: IpAddr,
@@ -85,7 +68,7 @@ pub struct RunArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.cmd {
         Cmd::Run(a) => {
-            let config = a.config.clone();
+            let config = a.task.config.clone();
             match resolve_config(config.as_deref(), a) {
                 Ok(a) => run_miner(a),
                 Err(msg) => bad(msg),
@@ -95,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn run_miner(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let (netuid, dataset) = match task(a.netuid, &a.subnet, &a.dataset) {
+    let (netuid, dataset) = match task(a.task.netuid, &a.task.subnet, &a.task.dataset) {
         Ok(t) => t,
         Err(msg) => return bad(msg),
     };
@@ -121,13 +104,17 @@ fn run_miner(a: RunArgs) -> anyhow::Result<ExitCode> {
     if !(a.sync_secs.is_finite() && a.sync_secs > 0.0) {
         return bad("--sync-secs must be positive".into());
     }
-    let hotkey = a.wallet.hotkey_keypair()?;
+    let hotkey = a.task.wallet.hotkey_keypair()?;
     let coldkey = a
+        .task
         .wallet
         .wallet()
         .ok()
         .and_then(|w| w.coldkey(&PasswordSource::None).ok());
-    let name = format!("miner {}/{}", a.wallet.wallet_name, a.wallet.hotkey);
+    let name = format!(
+        "miner {}/{}",
+        a.task.wallet.wallet_name, a.task.wallet.hotkey
+    );
     let started = Instant::now();
     let config = MinerConfig { dataset, mlp };
     let miner = Supervised::miner(&config).map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
@@ -141,7 +128,7 @@ fn run_miner(a: RunArgs) -> anyhow::Result<ExitCode> {
     );
     let rt = runtime()?;
     rt.block_on(async move {
-        let chain = RpcChain::connect(&a.rpc.rpc, hotkey.clone(), coldkey).await?;
+        let chain = RpcChain::connect(&a.task.rpc.rpc, hotkey.clone(), coldkey).await?;
         let shared = Arc::new(RwLock::new(Metagraph::default()));
         let policy = if a.open_axon {
             AccessPolicy::open()

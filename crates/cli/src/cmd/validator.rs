@@ -4,9 +4,7 @@
 //! and reveals) weights every tempo / weights rate limit, and saves its state so a restart
 //! keeps the scores. One status line per step on stderr; stops on Ctrl-C / SIGTERM.
 
-use super::chain::RpcArgs;
-use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain};
-use super::wallet::WalletArgs;
+use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain, TaskArgs};
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,23 +32,8 @@ enum Cmd {
 /// Arguments of `tensornet validator run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// TOML file with any of these settings (`netuid = 1`, `axon_port = 8091`, …); flags
-    /// given on the command line override it.
-    #[arg(long, value_name = "FILE")]
-    config: Option<std::path::PathBuf>,
     #[command(flatten)]
-    wallet: WalletArgs,
-    #[command(flatten)]
-    rpc: RpcArgs,
-    /// Subnet code to run (only `supervised` is built in).
-    #[arg(long, default_value = "supervised")]
-    subnet: String,
-    /// Dataset: digits, breast_cancer or diabetes.
-    #[arg(long, default_value = "digits")]
-    dataset: String,
-    /// Subnet to validate.
-    #[arg(long)]
-    netuid: Option<u16>,
+    task: TaskArgs,
     /// Held-out samples per challenge.
     #[arg(long = "batch-size", default_value_t = DEFAULT_BATCH)]
     batch_size: usize,
@@ -75,7 +58,7 @@ pub struct RunArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.cmd {
         Cmd::Run(a) => {
-            let config = a.config.clone();
+            let config = a.task.config.clone();
             match resolve_config(config.as_deref(), a) {
                 Ok(a) => run_validator(a),
                 Err(msg) => bad(msg),
@@ -85,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let (netuid, dataset) = match task(a.netuid, &a.subnet, &a.dataset) {
+    let (netuid, dataset) = match task(a.task.netuid, &a.task.subnet, &a.task.dataset) {
         Ok(t) => t,
         Err(msg) => return bad(msg),
     };
@@ -98,12 +81,12 @@ fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
     if !(a.step_secs.is_finite() && a.step_secs > 0.0) {
         return bad("--step-secs must be positive".into());
     }
-    let hotkey = a.wallet.hotkey_keypair()?;
-    let wallet = a.wallet.wallet()?;
+    let hotkey = a.task.wallet.hotkey_keypair()?;
+    let wallet = a.task.wallet.wallet()?;
     let state_path = a.state.clone().unwrap_or_else(|| {
         wallet.path().join(format!(
             "validator-{}-netuid{}.json",
-            a.wallet.hotkey, netuid
+            a.task.wallet.hotkey, netuid
         ))
     });
     let state =
@@ -117,7 +100,10 @@ fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
         secret,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let name = format!("validator {}/{}", a.wallet.wallet_name, a.wallet.hotkey);
+    let name = format!(
+        "validator {}/{}",
+        a.task.wallet.wallet_name, a.task.wallet.hotkey
+    );
     eprintln!(
         "{name}: state {} (round {})",
         state_path.display(),
@@ -125,7 +111,7 @@ fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
     );
     let rt = runtime()?;
     rt.block_on(async move {
-        let chain = RpcChain::connect(&a.rpc.rpc, hotkey.clone(), None).await?;
+        let chain = RpcChain::connect(&a.task.rpc.rpc, hotkey.clone(), None).await?;
         let dendrite = Dendrite::new(hotkey.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut node = ValidatorNode::new(
             chain,
