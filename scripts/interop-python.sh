@@ -3,6 +3,8 @@
 #   (a) a Python Dendrite queries the Rust echo axon with Echo and Classify (expects 200 + payload);
 #   (b) the Rust dendrite (`tensornet axon query`) queries a Python Axon with Echo and Classify.
 # Options: --bench  also measure Python dendrite -> Rust axon and Rust dendrite -> Python axon.
+#          --setup  only create (or check) the venv and exit; `.ci/run` calls this before
+#                   `cargo test` so the Rust tests that open our keyfiles with bittensor-wallet run.
 # Environment: TENSORNET_INTEROP_VENV (default ~/.cache/tensornet-interop-venv-10.5.0, reused when
 # it already holds bittensor 10.5.0), TENSORNET_BIN (default: build and use target/debug/tensornet).
 # Prints a SKIPPED line and exits 0 only when python3 is missing. Binds 127.0.0.1 only.
@@ -10,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BENCH=0
+SETUP=0
 [[ "${1:-}" == "--bench" ]] && BENCH=1
+[[ "${1:-}" == "--setup" ]] && SETUP=1
 
 if ! command -v python3 >/dev/null 2>&1; then
     echo "interop-python: SKIPPED (python3 not found; the live Python SDK interop test did not run)"
@@ -25,6 +29,10 @@ if ! "$PY" -c 'import bittensor, sys; sys.exit(bittensor.__version__ != "10.5.0"
     mkdir -p "$(dirname "$VENV")"
     python3 -m venv "$VENV"
     "$PY" -m pip install -q --disable-pip-version-check bittensor==10.5.0
+fi
+if [[ $SETUP == 1 ]]; then
+    echo "interop-python: venv ready at $VENV"
+    exit 0
 fi
 
 if [[ -n "${TENSORNET_BIN:-}" ]]; then
