@@ -476,4 +476,93 @@ fn dev_node_subnet_weights_epoch_metagraph() {
 
     let ov = env.json(&["wallet", "overview", "--wallet-name", "v1"], true);
     assert_eq!(ov["hotkeys"][0]["netuid"], netuid_n);
+
+    // Commit-reveal: the owner turns it on; v1 commits (the commit is saved in its wallet),
+    // an early reveal is refused and keeps the saved commit, a reveal in the next epoch takes
+    // the saved weights and salt by itself and removes them.
+    let r = env.json(
+        &[
+            "subnet",
+            "set",
+            "--netuid",
+            &netuid,
+            "--param",
+            "commit_reveal_enabled",
+            "--value",
+            "true",
+            "--wallet-name",
+            "owner",
+            "--no-prompt",
+        ],
+        true,
+    );
+    assert_eq!(r["success"], true, "{r}");
+    // Past the weights rate limit of the earlier `weights set`.
+    env.wait_metagraph(&netuid, 60, "the weights rate limit", |m| {
+        m["block"].as_u64().unwrap_or(0) > block.parse::<u64>().unwrap() + 6
+    });
+    let c = env.json(
+        &[
+            "weights",
+            "commit",
+            "--netuid",
+            &netuid,
+            "--uids",
+            &uids,
+            "--weights",
+            "3,2,1",
+            "--wallet-name",
+            "v1",
+        ],
+        true,
+    );
+    assert_eq!(c["inclusion"]["success"], true, "{c}");
+    let saved = std::path::PathBuf::from(c["saved_to"].as_str().unwrap());
+    assert!(saved.starts_with(&env.wallets), "{c}");
+    let file: Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(file[0]["hash"], c["commit_hash"]);
+    assert_eq!(file[0]["salt"], c["salt"]);
+    let reveal = || {
+        env.raw(&[
+            "weights",
+            "reveal",
+            "--netuid",
+            &netuid,
+            "--wallet-name",
+            "v1",
+            "--wallet-path",
+            &wp,
+            "--rpc",
+            &env.rpc,
+            "--json",
+        ])
+    };
+    // Free calls that break their rules never enter a block: the node refuses it at once.
+    let early = reveal();
+    let err = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(early.status.code(), Some(1), "{err}");
+    assert!(err.contains("reveal"), "{err}");
+    assert!(saved.exists(), "a refused reveal keeps the saved commit");
+    let start = Instant::now();
+    loop {
+        let out = reveal();
+        if out.status.success() {
+            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(doc["success"], true, "{doc}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "reveal never accepted: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        !saved.exists(),
+        "a revealed commit is removed from the wallet"
+    );
+    let none = reveal();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("weights commit"));
 }
