@@ -238,8 +238,76 @@ pub(crate) fn top_k_nonzero(v: &[Q32], k: usize) -> Vec<bool> {
 
 /// §2.5: rows of forbidden uids emptied, self-weights (but the owner's) removed, outdated
 /// entries removed, out-of-range columns dropped, rows normalised.
+///
+/// One pass per row filters the entries by branch-free compaction into preallocated arrays
+/// and sums them as integers; a second pass over the kept entries normalises. Each entry is
+/// the integer `v` (a `u16`), so while the row's integer sum `T` stays below 2^31 the
+/// saturating `⊕` sum is exactly `T` and `v ⊘ T` is `floor(v · 2^32 / T)`, one exact
+/// reciprocal division; a longer row whose sum saturates goes through [`QDiv`] with the
+/// saturated sum, as the reference. Every value is in [0, 1] (an entry is at most its sum).
+/// Proptested against [`masked_weights_reference`], the push-and-divide form.
 #[inline(never)]
 fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> Csr {
+    let n = usize::from(inp.n);
+    let nnz: usize = (0..n)
+        .filter(|i| permit_prev[*i])
+        .map(|i| inp.weights[i].len())
+        .sum();
+    let mut cols = vec![0u16; nnz];
+    let mut raw = vec![0u32; nnz];
+    let mut vals = vec![ZERO; nnz];
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0usize);
+    let mut len = 0usize;
+    let reg = &inp.block_at_registration[..n];
+    for i in 0..n {
+        if permit_prev[i] {
+            let lu = inp.last_update[i];
+            // The owner keeps its self-weight: no column equals usize::MAX.
+            let self_col = if owner == Some(i) { usize::MAX } else { i };
+            let row_start = len;
+            let mut total = 0u64;
+            for &(j, v) in &inp.weights[i] {
+                let ju = usize::from(j);
+                let keep = match reg.get(ju) {
+                    Some(r) => lu > *r && ju != self_col,
+                    None => false,
+                };
+                // len <= entries seen so far < nnz: in bounds.
+                cols[len] = j;
+                raw[len] = u32::from(v);
+                len += usize::from(keep);
+                total += u64::from(v) & 0u64.wrapping_sub(u64::from(keep));
+            }
+            let row_vals = &mut vals[row_start..len];
+            let row_raw = &raw[row_start..len];
+            if total == 0 {
+                // Every kept value is 0 and stays so (vals is zero-initialised).
+            } else if total < 1 << 31 {
+                let d = Divider::new(total);
+                for (v, x) in row_vals.iter_mut().zip(row_raw) {
+                    *v = Q32::from_bits(d.div(u64::from(*x) << 32) as i64);
+                }
+            } else {
+                // The `⊕` sum saturates at the largest Q32.
+                let d = QDiv::new(Q32::from_bits(i64::MAX));
+                for (v, x) in row_vals.iter_mut().zip(row_raw) {
+                    *v = d.div(Q32::from_bits(i64::from(*x) << 32));
+                }
+            }
+        }
+        start.push(len);
+    }
+    cols.truncate(len);
+    vals.truncate(len);
+    Csr { start, cols, vals }
+}
+
+/// §2.5: rows of forbidden uids emptied, self-weights (but the owner's) removed, outdated
+/// entries removed, out-of-range columns dropped, rows normalised: pushes with `⊕` and
+/// divides with `⊘` (the plain form of [`masked_weights`], for its tests).
+#[cfg(test)]
+fn masked_weights_reference(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> Csr {
     let n = usize::from(inp.n);
     let nnz: usize = inp.weights.iter().map(Vec::len).sum();
     let mut w = Csr::with_capacity(n, nnz);
@@ -294,47 +362,51 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
     let psum_b = psum.to_bits();
     let minority_b = minority.to_bits();
     let nnz: usize = rows.iter().map(|i| w.range(*i).len()).sum();
+    let mut sel = Selector::default();
     if nnz.saturating_mul(64) >= rows.len().saturating_mul(n)
         && rows.iter().all(|i| w.row_is_sorted(*i))
     {
         // Dense enough: sweep the columns in blocks of `BLOCK`, with one cursor per (sorted)
-        // row, gathering each column into a small buffer instead of transposing the matrix.
-        const BLOCK: usize = 16;
+        // row, gathering each column of the block into its slot of one flat buffer (at most
+        // one entry per row and column) instead of transposing the matrix.
+        const BLOCK: usize = 64;
+        let r = rows.len();
         let mut cur: Vec<usize> = rows.iter().map(|i| w.start[*i]).collect();
         let end: Vec<usize> = rows.iter().map(|i| w.start[*i + 1]).collect();
         let pb: Vec<i64> = p.iter().map(|x| x.to_bits()).collect();
-        let mut bufs: Vec<Vec<(i64, i64)>> =
-            (0..BLOCK).map(|_| Vec::with_capacity(rows.len())).collect();
+        let mut buf: Vec<(i64, i64)> = vec![(0, 0); BLOCK * r];
         for j0 in (0..n).step_by(BLOCK) {
             let j1 = (j0 + BLOCK).min(n);
-            for b in bufs.iter_mut() {
-                b.clear();
-            }
+            let mut count = [0usize; BLOCK];
             let mut present = [0i64; BLOCK];
-            for k in 0..rows.len() {
+            for k in 0..r {
                 let mut at = cur[k];
                 let e = end[k];
+                let pk = pb[k];
                 while at < e {
                     let col = usize::from(w.cols[at]);
                     if col >= j1 {
                         break;
                     }
-                    bufs[col - j0].push((w.vals[at].to_bits(), pb[k]));
-                    present[col - j0] += pb[k];
+                    let b = col - j0;
+                    buf[b * r + count[b]] = (w.vals[at].to_bits(), pk);
+                    count[b] += 1;
+                    present[b] += pk;
                     at += 1;
                 }
                 cur[k] = at;
             }
             for j in j0..j1 {
-                let buf = &mut bufs[j - j0];
-                if buf.is_empty() {
+                let b = j - j0;
+                if count[b] == 0 {
                     continue;
                 }
-                let absent = psum_b - present[j - j0];
+                let absent = psum_b - present[b];
                 if absent > minority_b {
                     continue;
                 }
-                c[j] = Q32::from_bits(select_crossing(buf, minority_b - absent));
+                let col = &mut buf[b * r..b * r + count[b]];
+                c[j] = Q32::from_bits(sel.select(col, minority_b - absent));
             }
         }
         return c;
@@ -396,9 +468,73 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
         if absent > minority_b {
             continue;
         }
-        *cj = Q32::from_bits(select_crossing(entries, minority_b - absent));
+        *cj = Q32::from_bits(sel.select(entries, minority_b - absent));
     }
     c
+}
+
+/// Weighted selection for the consensus columns, with a reusable histogram.
+#[derive(Default)]
+struct Selector {
+    hist: Vec<i64>,
+}
+
+impl Selector {
+    /// Smallest weight `v` among `entries` (weight, stake) whose cumulative stake through `v`
+    /// exceeds `target`; the largest weight if none does. `entries` is overwritten.
+    ///
+    /// One histogram pass of the stakes over the leading bits of the weights (relative to the
+    /// column maximum) finds the bucket where the cumulative stake crosses `target`; only
+    /// that bucket's entries go on to [`select_quick`]. Weights are non-negative (normalised
+    /// weights); a column with a negative weight, or a short one, goes to
+    /// [`select_quick`] directly. Same result as [`select_quick`] on the whole column
+    /// (buckets are contiguous value ranges, lower buckets hold smaller weights).
+    #[inline(never)]
+    fn select(&mut self, entries: &mut [(i64, i64)], target: i64) -> i64 {
+        let m = entries.len();
+        if m < 32 || target < 0 {
+            return select_quick(entries, target);
+        }
+        let (mut max, mut or) = (0i64, 0i64);
+        for e in entries.iter() {
+            max = max.max(e.0);
+            or |= e.0;
+        }
+        if or < 0 {
+            return select_quick(entries, target);
+        }
+        // About two entries per bucket: 2^(log2(m) − 1) buckets, at most 1024.
+        let bucket_bits = (usize::BITS - m.leading_zeros() - 2).clamp(4, 10);
+        let shift = (64 - max.leading_zeros()).saturating_sub(bucket_bits);
+        let nb = (max >> shift) as usize + 1;
+        self.hist.clear();
+        self.hist.resize(nb, 0);
+        let hist = &mut self.hist[..nb];
+        for e in entries.iter() {
+            // e.0 <= max, so the bucket is < nb.
+            hist[(e.0 >> shift) as usize] += e.1;
+        }
+        let mut below = 0i64;
+        let mut found = None;
+        for (b, h) in hist.iter().enumerate() {
+            if below + h > target {
+                found = Some(b as i64);
+                break;
+            }
+            below += h;
+        }
+        let Some(b) = found else {
+            return max;
+        };
+        // Branch-free compaction of the crossing bucket's entries to the front.
+        let mut k = 0usize;
+        for i in 0..m {
+            let e = entries[i];
+            entries[k] = e;
+            k += usize::from(e.0 >> shift == b);
+        }
+        select_quick(&mut entries[..k], target - below)
+    }
 }
 
 /// Smallest weight `v` among `entries` (weight, stake) whose cumulative stake through `v`
@@ -407,7 +543,7 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
 /// Quickselect with a median-of-three pivot and branch-free partitions (the result does not
 /// depend on the pivots, see [`consensus`]).
 #[inline(never)]
-fn select_crossing(entries: &mut [(i64, i64)], target: i64) -> i64 {
+fn select_quick(entries: &mut [(i64, i64)], target: i64) -> i64 {
     let mut below = 0i64;
     let mut lo = 0usize;
     let mut hi = entries.len();
@@ -1401,6 +1537,53 @@ mod tests {
         }
 
         #[test]
+        fn masked_weights_equal_the_reference(
+            (n, rows, lu, reg, permit, owner) in (1usize..40).prop_flat_map(|n| {
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16 + 3, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..2 * n + 3),
+                        n,
+                    ),
+                    prop::collection::vec(0u64..20, n),
+                    prop::collection::vec(0u64..20, n),
+                    prop::collection::vec(any::<bool>(), n),
+                    prop::option::of(0..n as u16 + 2),
+                )
+            }),
+        ) {
+            let inp = test_inputs(n, rows, lu, reg);
+            let owner = owner.map(usize::from);
+            prop_assert_eq!(
+                masked_weights(&inp, &permit, owner),
+                masked_weights_reference(&inp, &permit, owner)
+            );
+        }
+
+        #[test]
+        fn radix_select_equals_the_quickselect(
+            entries in prop::collection::vec(
+                (
+                    prop_oneof![0i64..=(1 << 32), 0i64..40, Just(1i64 << 32), Just(0i64), (0i64..8).prop_map(|x| x << 29)],
+                    prop_oneof![0i64..(1 << 26), Just(0i64), 0i64..3],
+                ),
+                0..700,
+            ),
+            target_frac in 0u64..=1000,
+        ) {
+            let total: i64 = entries.iter().map(|e| e.1).sum();
+            let target = (total as i128 * i128::from(target_frac) / 1000) as i64;
+            let mut sel = Selector::default();
+            for t in [target, 0, total, total.saturating_sub(1), target / 2] {
+                let (mut x, mut y) = (entries.clone(), entries.clone());
+                if x.is_empty() {
+                    continue;
+                }
+                prop_assert_eq!(sel.select(&mut x, t), select_quick(&mut y, t));
+            }
+        }
+
+        #[test]
         fn clip_and_rank_unit_equals_the_generic_path(
             (n, rows, a, c) in (1usize..40).prop_flat_map(|n| {
                 let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32)];
@@ -1621,6 +1804,54 @@ mod tests {
                 })
                 .collect();
             prop_assert_eq!(stake_vector(&stakes, threshold, None), want);
+        }
+    }
+
+    /// Inputs with the given weight rows, last updates and registrations (others default).
+    fn test_inputs(n: usize, weights: Vec<SparseRow>, lu: Vec<u64>, reg: Vec<u64>) -> EpochInputs {
+        EpochInputs {
+            n: n as u16,
+            current_block: 100,
+            tempo: 10,
+            last_mechanism_step_block: 0,
+            activity_cutoff: 1000,
+            rao_emission: 1_000_000,
+            hyperparameters: crate::Hyperparameters {
+                kappa: 32767,
+                bonds_moving_average: 900_000,
+                bonds_penalty: 65535,
+                yuma3_enabled: true,
+                liquid_alpha_enabled: false,
+                alpha_low: 45875,
+                alpha_high: 58982,
+                alpha_sigmoid_steepness: 1000,
+                max_allowed_validators: 64,
+                stake_threshold: 0,
+            },
+            owner_uid: None,
+            stake: vec![1; n],
+            last_update: lu,
+            block_at_registration: reg,
+            validator_permit: vec![true; n],
+            bonds: vec![Vec::new(); n],
+            weights,
+        }
+    }
+
+    #[test]
+    fn masked_weights_with_a_saturating_row_sum_equal_the_reference() {
+        // 40,000 entries of 65535: the `⊕` row sum saturates (integer sum >= 2^31).
+        let n = 3;
+        let long: SparseRow = (0..40_000u32)
+            .map(|k| ((k % 3) as u16, 65535 - (k % 7) as u16))
+            .collect();
+        let rows = vec![long.clone(), vec![(0, 5), (2, 7)], long];
+        let inp = test_inputs(n, rows, vec![10; n], vec![0; n]);
+        let permit = vec![true; n];
+        for owner in [None, Some(0)] {
+            let w = masked_weights(&inp, &permit, owner);
+            assert_eq!(w, masked_weights_reference(&inp, &permit, owner));
+            assert!(w.vals.iter().any(|v| *v != ZERO));
         }
     }
 
