@@ -6,14 +6,17 @@
 //!   batches, execution, and the incremental state-root update of the changed keys;
 //! - `transfers/execute_10k_no_sig`: the same without signature verification (breakdown);
 //! - `transfers/state_root_10k`: the state-root update alone for that block's changed keys;
-//! - `epoch4096/yuma_epoch`: `tensornet_yuma::epoch` alone on the inputs the runtime builds
-//!   for a 4096-UID subnet (256 validators weighting a shared 10 % of UIDs, Yuma 3);
-//! - `epoch4096/apply_block`: an empty block in which that subnet's epoch is due: inputs,
-//!   epoch, payouts, write-back and state root.
+//! - `epoch4096/<cell>/yuma_epoch`: `tensornet_yuma::epoch` alone on the inputs the runtime
+//!   builds for a 4096-UID subnet, for the four 4096-UID cells of the yuma bench (`v64` or
+//!   `v256` staked validators, all permitted, weighting every UID `all` or a shared `10pct`;
+//!   Yuma 3);
+//! - `epoch4096/<cell>/apply_block`: an empty block in which that subnet's epoch is due:
+//!   inputs, epoch, payouts, write-back and state root.
 //!
 //! Run: `cargo bench -p tensornet-runtime --bench block` (or build with `--no-run` and run
 //! the binary with `--bench`); `RUNTIME_BENCH_MIN=20 <binary>` prints the minimum of 20 runs
-//! of each case instead (robust on a loaded machine).
+//! of each case instead (robust on a loaded machine); a first argument keeps only the cases
+//! whose name contains it (`transfers`, `epoch4096`, `epoch4096/v256/10pct`, …).
 
 use criterion::{criterion_group, Criterion};
 use std::hint::black_box;
@@ -149,11 +152,20 @@ fn bench_transfers(c: &mut Criterion) {
     group.finish();
 }
 
-/// A chain whose subnet 1 has 4096 UIDs (256 staked validators weighting the same random 10 %
-/// of UIDs) and whose epoch is due in the next block; bonds and permits from one prior epoch.
-fn epoch_setup() -> (MemStore, StateRoot, u64) {
+/// The four 4096-UID cells of the yuma bench: validators × weights on every UID (`all`) or
+/// on the same random 10 % of UIDs.
+const CELLS: [(u16, bool); 4] = [(64, true), (64, false), (256, true), (256, false)];
+
+fn cell_name(validators: u16, all: bool) -> String {
+    format!("v{validators}/{}", if all { "all" } else { "10pct" })
+}
+
+/// A chain whose subnet 1 has 4096 UIDs (`validators` staked validators, all permitted,
+/// weighting every UID or the same random 10 % of UIDs) and whose epoch is due in the next
+/// block; bonds and permits from one prior epoch.
+fn epoch_setup(validators: u16, all: bool) -> (MemStore, StateRoot, u64) {
     const N: u16 = 4096;
-    const V: u16 = 256;
+    let v = validators;
     let mut g = dev_genesis().expect("dev genesis");
     let alice = Keypair::from_uri("//Alice").expect("uri");
     g.subnets.push(genesis::GenesisSubnet {
@@ -163,7 +175,7 @@ fn epoch_setup() -> (MemStore, StateRoot, u64) {
             .account_id()
             .to_hex(),
         hyperparameters: serde_json::json!({
-            "tempo": 360, "max_allowed_uids": N, "max_allowed_validators": V,
+            "tempo": 360, "max_allowed_uids": N, "max_allowed_validators": v,
             "activity_cutoff": 5000, "immunity_period": 5000
         })
         .as_object()
@@ -173,16 +185,22 @@ fn epoch_setup() -> (MemStore, StateRoot, u64) {
     let gen = g.build().expect("genesis");
     let mut store = MemStore::new();
     store.commit(&gen.changes);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(v) ^ u64::from(all));
     let block = 1000u64;
     let changes = {
         let mut st = State::new(Overlay::new(&store));
-        let mut cols: Vec<u16> = (1..N).collect();
-        for i in (1..cols.len()).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            cols.swap(i, j);
-        }
-        let shared: Vec<u16> = cols[..usize::from(N) / 10].to_vec();
+        let shared: Vec<u16> = if all {
+            (0..N).collect()
+        } else {
+            let mut cols: Vec<u16> = (1..N).collect();
+            for i in (1..cols.len()).rev() {
+                let j = rng.below(i as u64 + 1) as usize;
+                cols.swap(i, j);
+            }
+            let mut c = cols[..usize::from(N) / 10].to_vec();
+            c.sort_unstable();
+            c
+        };
         for uid in 1..N {
             let mut hk = [0u8; 32];
             hk[..2].copy_from_slice(&uid.to_be_bytes());
@@ -201,7 +219,7 @@ fn epoch_setup() -> (MemStore, StateRoot, u64) {
             );
             let mut nr = Neuron::new(hk, 10);
             nr.last_update = block - rng.below(300);
-            if uid <= V {
+            if uid <= v {
                 nr.validator_permit = true;
                 let amount = 1000 * RAO_PER_TAO + rng.below(9000 * RAO_PER_TAO);
                 st.mint_free(&cold, amount).expect("mint");
@@ -248,44 +266,40 @@ fn epoch_setup() -> (MemStore, StateRoot, u64) {
     (store, root, block + 2)
 }
 
+/// The inputs the runtime hands to `tensornet_yuma::epoch` in the next block.
+fn next_inputs(store: &MemStore, next: u64) -> tensornet_yuma::EpochInputs {
+    let mut sub = view::subnets(store).expect("subnets").remove(0);
+    sub.epoch_index += 1;
+    let st = State::new(Overlay::new(store));
+    exec::epoch_inputs(&st, &sub, next).0
+}
+
 fn bench_epoch(c: &mut Criterion) {
-    let (store, root, next) = epoch_setup();
-    let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
-    assert!(o.events.iter().any(|e| matches!(e, Event::EpochRan { .. })));
-    let mut by_prefix = std::collections::BTreeMap::<char, (usize, usize)>::new();
-    for (k, v) in &o.changes {
-        let e = by_prefix.entry(k[0] as char).or_default();
-        e.0 += 1;
-        e.1 += v.as_ref().map_or(0, |v| v.len());
-    }
-    eprintln!("epoch block changes (prefix: keys, bytes): {by_prefix:?}");
-    let sub = view::subnets(&store).expect("subnets").remove(0);
-    let inputs = {
-        let st = State::new(Overlay::new(&store));
-        let mut s = sub.clone();
-        s.epoch_index += 1;
-        exec::epoch_inputs(&st, &s, next).0
-    };
     let mut group = c.benchmark_group("epoch4096");
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(4));
-    group.bench_function("yuma_epoch", |b| {
-        b.iter(|| tensornet_yuma::epoch(black_box(&inputs)).expect("epoch"))
-    });
-    group.bench_function("apply_block", |b| {
-        b.iter(|| {
-            let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
-            root.preview(&o.changes).root()
-        })
-    });
+    for (v, all) in CELLS {
+        let (store, root, next) = epoch_setup(v, all);
+        let inputs = next_inputs(&store, next);
+        let name = cell_name(v, all);
+        group.bench_function(format!("{name}/yuma_epoch"), |b| {
+            b.iter(|| tensornet_yuma::epoch(black_box(&inputs)).expect("epoch"))
+        });
+        group.bench_function(format!("{name}/apply_block"), |b| {
+            b.iter(|| {
+                let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
+                root.preview(&o.changes).root()
+            })
+        });
+    }
     group.finish();
 }
 
 /// `RUNTIME_BENCH_MIN=N`: instead of criterion, runs every case N times and prints the
 /// minimum (robust on a shared, loaded machine).
-fn min_mode(runs: usize) {
+fn min_mode(runs: usize, filter: &str) {
     fn min_ms(runs: usize, mut f: impl FnMut()) -> f64 {
         (0..runs)
             .map(|_| {
@@ -295,85 +309,88 @@ fn min_mode(runs: usize) {
             })
             .fold(f64::INFINITY, f64::min)
     }
-    let t = transfers_setup(10_000);
-    let verify = min_ms(runs, || {
-        for (i, chunk) in t.txs.chunks(256).enumerate() {
-            let items: Vec<(AccountId, &[u8], tensornet_keys::Signature)> = chunk
-                .iter()
-                .enumerate()
-                .map(|(j, tx)| {
-                    (
-                        tx.signer,
-                        t.payloads[i * 256 + j].as_slice(),
-                        tensornet_keys::Signature(tx.signature),
-                    )
-                })
-                .collect();
-            assert!(tensornet_keys::verify_batch(&items));
+    if filter.is_empty() || "transfers".contains(filter) || filter.contains("transfers") {
+        let t = transfers_setup(10_000);
+        let verify = min_ms(runs, || {
+            for (i, chunk) in t.txs.chunks(256).enumerate() {
+                let items: Vec<(AccountId, &[u8], tensornet_keys::Signature)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(j, tx)| {
+                        (
+                            tx.signer,
+                            t.payloads[i * 256 + j].as_slice(),
+                            tensornet_keys::Signature(tx.signature),
+                        )
+                    })
+                    .collect();
+                assert!(tensornet_keys::verify_batch(&items));
+            }
+        });
+        let apply = min_ms(runs, || {
+            let o = execute_block(&t.store, &t.genesis_hash, 1, 12_000, &t.txs).expect("valid");
+            black_box(t.root.preview(&o.changes).root());
+        });
+        let exec = min_ms(runs, || {
+            let o = execute_block_unchecked(&t.store, 1, 12_000, &t.txs).expect("valid");
+            black_box(t.root.preview(&o.changes).root());
+        });
+        let changes = execute_block_unchecked(&t.store, 1, 12_000, &t.txs)
+            .expect("valid")
+            .changes;
+        let root = min_ms(runs, || {
+            black_box(t.root.preview(&changes).root());
+        });
+        println!("transfers/batch_verify_10k   min {verify:.1} ms");
+        println!(
+            "transfers/apply_10k          min {apply:.1} ms  ({:.2}x batch verify)",
+            apply / verify
+        );
+        println!("transfers/execute_10k_no_sig min {exec:.1} ms");
+        println!("transfers/state_root_10k     min {root:.1} ms");
+    }
+    for (v, all) in CELLS {
+        let name = cell_name(v, all);
+        if !filter.is_empty() && !format!("epoch4096/{name}").contains(filter) {
+            continue;
         }
-    });
-    let apply = min_ms(runs, || {
-        let o = execute_block(&t.store, &t.genesis_hash, 1, 12_000, &t.txs).expect("valid");
-        black_box(t.root.preview(&o.changes).root());
-    });
-    let exec = min_ms(runs, || {
-        let o = execute_block_unchecked(&t.store, 1, 12_000, &t.txs).expect("valid");
-        black_box(t.root.preview(&o.changes).root());
-    });
-    let changes = execute_block_unchecked(&t.store, 1, 12_000, &t.txs)
-        .expect("valid")
-        .changes;
-    let root = min_ms(runs, || {
-        black_box(t.root.preview(&changes).root());
-    });
-    println!("transfers/batch_verify_10k   min {verify:.1} ms");
-    println!(
-        "transfers/apply_10k          min {apply:.1} ms  ({:.2}x batch verify)",
-        apply / verify
-    );
-    println!("transfers/execute_10k_no_sig min {exec:.1} ms");
-    println!("transfers/state_root_10k     min {root:.1} ms");
-    let (store, root_t, next) = epoch_setup();
-    let sub = view::subnets(&store).expect("subnets").remove(0);
-    let inputs = {
-        let st = State::new(Overlay::new(&store));
-        let mut s = sub.clone();
-        s.epoch_index += 1;
-        exec::epoch_inputs(&st, &s, next).0
-    };
-    let yuma = min_ms(runs, || {
-        black_box(tensornet_yuma::epoch(&inputs).expect("epoch"));
-    });
-    let block = min_ms(runs, || {
-        let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
-        black_box(root_t.preview(&o.changes).root());
-    });
-    let ch = execute_block_unchecked(&store, next, 0, &[])
-        .expect("block")
-        .changes;
-    let eroot = min_ms(runs, || {
-        black_box(root_t.preview(&ch).root());
-    });
-    let einputs = min_ms(runs, || {
-        let st = State::new(Overlay::new(&store));
-        let mut s = sub.clone();
-        s.epoch_index += 1;
-        black_box(exec::epoch_inputs(&st, &s, next).0);
-    });
-    println!("epoch4096/yuma_epoch         min {yuma:.2} ms");
-    println!("epoch4096/epoch_inputs       min {einputs:.2} ms");
-    let bytes: usize = ch
-        .iter()
-        .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()))
-        .sum();
-    println!(
-        "epoch4096/state_root         min {eroot:.2} ms  ({} changed keys, {bytes} bytes)",
-        ch.len()
-    );
-    println!(
-        "epoch4096/apply_block        min {block:.2} ms  ({:.2}x the epoch alone)",
-        block / yuma
-    );
+        let (store, root_t, next) = epoch_setup(v, all);
+        let sub = view::subnets(&store).expect("subnets").remove(0);
+        let inputs = next_inputs(&store, next);
+        let yuma = min_ms(runs, || {
+            black_box(tensornet_yuma::epoch(&inputs).expect("epoch"));
+        });
+        let block = min_ms(runs, || {
+            let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
+            black_box(root_t.preview(&o.changes).root());
+        });
+        let ch = execute_block_unchecked(&store, next, 0, &[])
+            .expect("block")
+            .changes;
+        let eroot = min_ms(runs, || {
+            black_box(root_t.preview(&ch).root());
+        });
+        let einputs = min_ms(runs, || {
+            let st = State::new(Overlay::new(&store));
+            let mut s = sub.clone();
+            s.epoch_index += 1;
+            black_box(exec::epoch_inputs(&st, &s, next).0);
+        });
+        let bytes: usize = ch
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()))
+            .sum();
+        println!("epoch4096/{name}/yuma_epoch    min {yuma:.2} ms");
+        println!("epoch4096/{name}/epoch_inputs  min {einputs:.2} ms");
+        println!(
+            "epoch4096/{name}/state_root    min {eroot:.2} ms  ({} changed keys, {bytes} bytes)",
+            ch.len()
+        );
+        println!(
+            "epoch4096/{name}/apply_block   min {block:.2} ms  ({:.2}x the epoch alone)",
+            block / yuma
+        );
+    }
 }
 
 criterion_group!(benches, bench_transfers, bench_epoch);
@@ -383,7 +400,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
     {
-        min_mode(runs);
+        let filter = std::env::args()
+            .skip(1)
+            .find(|a| !a.starts_with('-'))
+            .unwrap_or_default();
+        min_mode(runs, &filter);
         return;
     }
     benches();

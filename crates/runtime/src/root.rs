@@ -1,45 +1,67 @@
 //! The state root: a BLAKE2b-256 Merkle commitment to every `(key, value)` of the state,
 //! updated incrementally from each block's changed keys.
 //!
-//! Scheme (version 1):
+//! Scheme (version 2):
 //! - Each entry is a leaf `(kh, vh)` with `kh = BLAKE2b-256(key)` and `vh = BLAKE2b-256(value)`.
 //! - Leaves fall into one of 2^16 buckets by the first two bytes of `kh` (big-endian). Inside a
 //!   bucket the leaves are sorted by `kh`; the bucket hash is
-//!   `BLAKE2b-256(0x00 ‖ kh₁ ‖ vh₁ ‖ kh₂ ‖ vh₂ ‖ …)`, and an empty bucket hashes to 32 zero bytes.
-//! - Above the buckets is a complete binary tree of depth 16; a node is
-//!   `BLAKE2b-256(0x01 ‖ left ‖ right)`, except that a node whose two children are both zero is
-//!   zero. The root of that tree is the state root (zero for the empty state).
+//!   `BLAKE2b-256(0x00 ‖ kh₁ ‖ vh₁ ‖ kh₂ ‖ vh₂ ‖ …)` (1 + 64·m bytes), and an empty bucket
+//!   hashes to 32 zero bytes.
+//! - Above the buckets is a complete 4-ary tree of depth 8: node `i` of level `l + 1` is
+//!   `BLAKE2b-256(c₀ ‖ c₁ ‖ c₂ ‖ c₃)` over its children `4i … 4i + 3` of level `l` (level 0 =
+//!   the buckets), except that a node whose four children are all zero is zero. A node's
+//!   preimage is exactly 128 bytes — one BLAKE2b block — and a bucket's is never 128 bytes
+//!   long, so the two kinds cannot be confused. The root of that tree (level 8) is the state
+//!   root (zero for the empty state).
 //!
-//! A proof of one value is the bucket's other leaves plus the 16 sibling hashes of its path;
-//! the same data proves absence. The root depends only on the set of entries, never on the
-//! order in which they were written. Updating `k` changed keys costs the `k` bucket hashes plus
-//! at most `16·k` node hashes, shared near the top.
+//! A proof of one value is the bucket's other leaves plus the 3 sibling hashes on each of the 8
+//! levels of its path; the same data proves absence. The root depends only on the set of
+//! entries, never on the order in which they were written. Updating `k` changed keys costs
+//! `k` key hashes, the changed values' hashes, the touched buckets' hashes and at most `8·k`
+//! node hashes (one BLAKE2b block each), shared near the top; all hashes of one step (keys,
+//! values, buckets, each tree level) are independent and are computed together, several at a
+//! time with SIMD ([`blake2b_simd::many`]).
+//!
+//! Version 1 (until 2026-11-26) had a binary tree of depth 16 with nodes
+//! `BLAKE2b-256(0x01 ‖ left ‖ right)`: two BLAKE2b blocks per two bits of path instead of one.
 
-use crate::hash::blake2b_256;
 use crate::store::{StateChanges, StateStore, StoreError};
-use std::collections::BTreeMap;
+use blake2b_simd::many::{hash_many, HashManyJob};
+use blake2b_simd::Params;
 use tensornet_primitives::Hash32;
 
-const DEPTH: usize = 16;
+/// Bits of a key hash that choose its bucket.
+const BUCKET_BITS: usize = 16;
+const BUCKETS: usize = 1 << BUCKET_BITS;
+/// Children per tree node.
+const ARITY: usize = 4;
+/// Tree levels above the buckets (`ARITY^DEPTH = BUCKETS`).
+const DEPTH: usize = 8;
+/// Bytes of a node's preimage (its four children).
+const NODE_INPUT: usize = 32 * ARITY;
 
-/// The leaves of one bucket: key hash → value hash.
-type Bucket = BTreeMap<[u8; 32], [u8; 32]>;
-const BUCKETS: usize = 1 << DEPTH;
+/// One entry: key hash, value hash.
+type Leaf = ([u8; 32], [u8; 32]);
 
-/// The Merkle tree over the state, kept in memory (about 4 MiB plus 64 bytes per entry).
+/// The Merkle tree over the state, kept in memory (about 5 MiB plus 64 bytes per entry).
 /// Rebuild it with [`StateRoot::from_store`] when opening a store; then keep it current with
 /// [`StateRoot::preview`] and [`StateRoot::commit`] per block.
 #[derive(Clone)]
 pub struct StateRoot {
-    buckets: BTreeMap<u16, Bucket>,
-    /// `levels[0]` = bucket hashes (2^16), `levels[DEPTH]` = the root (1).
+    /// `buckets[b]`: the leaves of bucket `b`, sorted by key hash.
+    buckets: Vec<Vec<Leaf>>,
+    /// Number of leaves.
+    entries: usize,
+    /// `levels[0]` = bucket hashes (2^16), `levels[l]` has `2^16 / 4^l` nodes,
+    /// `levels[DEPTH]` = the root (1).
     levels: Vec<Vec<[u8; 32]>>,
 }
 
 /// A computed but not yet applied root update (see [`StateRoot::preview`]).
 pub struct RootUpdate {
     root: Hash32,
-    buckets: Vec<(u16, Bucket)>,
+    entries: usize,
+    buckets: Vec<(usize, Vec<Leaf>)>,
     nodes: Vec<Vec<(usize, [u8; 32])>>,
 }
 
@@ -62,40 +84,74 @@ impl Default for StateRoot {
     }
 }
 
-fn node_hash(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
-    if l == &[0; 32] && r == &[0; 32] {
-        return [0; 32];
-    }
-    let mut buf = [0u8; 65];
-    buf[0] = 1;
-    buf[1..33].copy_from_slice(l);
-    buf[33..].copy_from_slice(r);
-    blake2b_256(&buf).0
+/// BLAKE2b with a 32-byte output.
+fn params() -> Params {
+    let mut p = Params::new();
+    p.hash_length(32);
+    p
 }
 
-fn bucket_hash(leaves: &Bucket) -> [u8; 32] {
-    if leaves.is_empty() {
-        return [0; 32];
-    }
-    let mut buf = Vec::with_capacity(1 + 64 * leaves.len());
-    buf.push(0u8);
-    for (k, v) in leaves {
-        buf.extend_from_slice(k);
-        buf.extend_from_slice(v);
-    }
-    blake2b_256(&buf).0
+/// BLAKE2b-256 of every input, in order, several at a time where the CPU allows.
+fn hash_all<T: AsRef<[u8]>>(params: &Params, inputs: &[T]) -> Vec<[u8; 32]> {
+    let mut jobs: Vec<HashManyJob> = inputs
+        .iter()
+        .map(|i| HashManyJob::new(params, i.as_ref()))
+        .collect();
+    hash_many(jobs.iter_mut());
+    jobs.iter()
+        .map(|j| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(j.to_hash().as_bytes());
+            h
+        })
+        .collect()
 }
 
-fn bucket_of(kh: &[u8; 32]) -> u16 {
-    u16::from_be_bytes([kh[0], kh[1]])
+fn bucket_of(kh: &[u8; 32]) -> usize {
+    usize::from(u16::from_be_bytes([kh[0], kh[1]]))
+}
+
+/// `old` (sorted leaves) with `changes` (sorted by key hash; `None` deletes) applied.
+fn merge_bucket(old: &[Leaf], changes: &[([u8; 32], Option<[u8; 32]>)]) -> Vec<Leaf> {
+    let mut out = Vec::with_capacity(old.len() + changes.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < changes.len() {
+        let take_change = match (old.get(i), changes.get(j)) {
+            (Some(o), Some(c)) => {
+                if o.0 == c.0 {
+                    i += 1;
+                    true
+                } else {
+                    c.0 < o.0
+                }
+            }
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if take_change {
+            if let Some((kh, Some(vh))) = changes.get(j) {
+                out.push((*kh, *vh));
+            }
+            j += 1;
+        } else {
+            if let Some(o) = old.get(i) {
+                out.push(*o);
+            }
+            i += 1;
+        }
+    }
+    out
 }
 
 impl StateRoot {
     /// The tree of the empty state (root = zero).
     pub fn new() -> StateRoot {
-        let levels = (0..=DEPTH).map(|l| vec![[0u8; 32]; BUCKETS >> l]).collect();
+        let levels = (0..=DEPTH)
+            .map(|l| vec![[0u8; 32]; BUCKETS >> (2 * l)])
+            .collect();
         StateRoot {
-            buckets: BTreeMap::new(),
+            buckets: vec![Vec::new(); BUCKETS],
+            entries: 0,
             levels,
         }
     }
@@ -119,65 +175,123 @@ impl StateRoot {
 
     /// Number of entries committed to.
     pub fn len(&self) -> usize {
-        self.buckets.values().map(|b| b.len()).sum()
+        self.entries
     }
 
     /// True when the state is empty.
     pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.entries == 0
     }
 
     /// Computes the root after applying `changes`, without changing `self`.
     pub fn preview(&self, changes: &StateChanges) -> RootUpdate {
-        // Leaf hashes, sorted by key hash (hence by bucket).
-        let mut leaves: Vec<([u8; 32], Option<[u8; 32]>)> = changes
-            .iter()
-            .map(|(k, v)| (blake2b_256(k).0, v.as_ref().map(|v| blake2b_256(v).0)))
+        let params = params();
+        // Key and value hashes, all in one batch each.
+        let key_hashes = hash_all(
+            &params,
+            &changes.keys().map(|k| k.as_slice()).collect::<Vec<_>>(),
+        );
+        let value_hashes = hash_all(
+            &params,
+            &changes
+                .values()
+                .filter_map(|v| v.as_deref())
+                .collect::<Vec<_>>(),
+        );
+        let mut vhs = value_hashes.into_iter();
+        let mut leaves: Vec<([u8; 32], Option<[u8; 32]>)> = key_hashes
+            .into_iter()
+            .zip(changes.values())
+            .map(|(kh, v)| (kh, v.as_ref().and_then(|_| vhs.next())))
             .collect();
         leaves.sort_unstable_by_key(|a| a.0);
-        let mut touched: Vec<(u16, Bucket)> = Vec::new();
-        for (kh, vh) in leaves {
-            let b = bucket_of(&kh);
-            if touched.last().map(|t| t.0) != Some(b) {
-                touched.push((b, self.buckets.get(&b).cloned().unwrap_or_default()));
+        // The touched buckets, in bucket order, with their new leaves.
+        let mut touched: Vec<(usize, Vec<Leaf>)> = Vec::new();
+        let mut entries = self.entries;
+        let mut i = 0;
+        while i < leaves.len() {
+            let b = bucket_of(&leaves[i].0);
+            let mut j = i + 1;
+            while j < leaves.len() && bucket_of(&leaves[j].0) == b {
+                j += 1;
             }
-            if let Some((_, bucket)) = touched.last_mut() {
-                match vh {
-                    Some(vh) => {
-                        bucket.insert(kh, vh);
-                    }
-                    None => {
-                        bucket.remove(&kh);
-                    }
-                }
-            }
+            let old = &self.buckets[b];
+            let new = merge_bucket(old, &leaves[i..j]);
+            entries = entries + new.len() - old.len();
+            touched.push((b, new));
+            i = j;
         }
-        // Dirty nodes per level, as sorted (index, hash) lists.
+        // Bucket hashes: the preimages of the non-empty touched buckets in one buffer.
+        let mut buf = Vec::with_capacity(touched.iter().map(|t| 1 + 64 * t.1.len()).sum());
+        let mut spans = Vec::with_capacity(touched.len());
+        for (_, leaves) in &touched {
+            if leaves.is_empty() {
+                continue;
+            }
+            let start = buf.len();
+            buf.push(0u8);
+            for (k, v) in leaves {
+                buf.extend_from_slice(k);
+                buf.extend_from_slice(v);
+            }
+            spans.push(start..buf.len());
+        }
+        let hashes = hash_all(
+            &params,
+            &spans.into_iter().map(|r| &buf[r]).collect::<Vec<_>>(),
+        );
+        let mut hs = hashes.into_iter();
         let mut nodes: Vec<Vec<(usize, [u8; 32])>> = Vec::with_capacity(DEPTH + 1);
         nodes.push(
             touched
                 .iter()
-                .map(|(b, leaves)| (usize::from(*b), bucket_hash(leaves)))
+                .map(|(b, leaves)| {
+                    let h = if leaves.is_empty() {
+                        [0; 32]
+                    } else {
+                        hs.next().unwrap_or([0; 32])
+                    };
+                    (*b, h)
+                })
                 .collect(),
         );
+        // Dirty nodes level by level, as sorted (index, hash) lists.
         for level in 1..=DEPTH {
             let below = &nodes[level - 1];
             let old = &self.levels[level - 1];
-            let mut up: Vec<(usize, [u8; 32])> = Vec::with_capacity(below.len() / 2 + 1);
+            let mut parents: Vec<(usize, [u8; NODE_INPUT])> =
+                Vec::with_capacity(below.len() / 2 + 1);
             let mut i = 0;
             while i < below.len() {
-                let p = below[i].0 / 2;
-                let (mut l, mut r) = (old[2 * p], old[2 * p + 1]);
-                while i < below.len() && below[i].0 / 2 == p {
-                    if below[i].0 & 1 == 0 {
-                        l = below[i].1;
-                    } else {
-                        r = below[i].1;
-                    }
+                let p = below[i].0 / ARITY;
+                let mut input = [0u8; NODE_INPUT];
+                for (c, chunk) in input.chunks_exact_mut(32).enumerate() {
+                    chunk.copy_from_slice(&old[ARITY * p + c]);
+                }
+                while i < below.len() && below[i].0 / ARITY == p {
+                    let c = below[i].0 % ARITY;
+                    input[32 * c..32 * c + 32].copy_from_slice(&below[i].1);
                     i += 1;
                 }
-                up.push((p, node_hash(&l, &r)));
+                parents.push((p, input));
             }
+            let nonzero: Vec<&[u8]> = parents
+                .iter()
+                .filter(|(_, input)| input.iter().any(|b| *b != 0))
+                .map(|(_, input)| input.as_slice())
+                .collect();
+            let mut hs = hash_all(&params, &nonzero).into_iter();
+            let up = parents
+                .iter()
+                .map(|(p, input)| {
+                    let h = if input.iter().any(|b| *b != 0) {
+                        hs.next().unwrap_or([0; 32])
+                    } else {
+                        [0; 32]
+                    };
+                    (*p, h)
+                })
+                .collect();
             nodes.push(up);
         }
         let root = Hash32(
@@ -188,6 +302,7 @@ impl StateRoot {
         );
         RootUpdate {
             root,
+            entries,
             buckets: touched,
             nodes,
         }
@@ -196,12 +311,9 @@ impl StateRoot {
     /// Applies an update computed by [`StateRoot::preview`] on this same tree.
     pub fn commit(&mut self, update: RootUpdate) {
         for (b, leaves) in update.buckets {
-            if leaves.is_empty() {
-                self.buckets.remove(&b);
-            } else {
-                self.buckets.insert(b, leaves);
-            }
+            self.buckets[b] = leaves;
         }
+        self.entries = update.entries;
         for (level, m) in update.nodes.into_iter().enumerate() {
             for (i, h) in m {
                 self.levels[level][i] = h;
@@ -221,8 +333,47 @@ impl StateRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::blake2b_256;
     use crate::store::MemStore;
     use proptest::prelude::*;
+
+    /// The scheme of the module docs computed naively from the whole store, with the other
+    /// BLAKE2b implementation, one hash at a time.
+    fn naive_root(store: &MemStore) -> Hash32 {
+        let mut buckets: Vec<Vec<([u8; 32], [u8; 32])>> = vec![Vec::new(); 1 << 16];
+        for (k, v) in store.iter() {
+            let kh = blake2b_256(k).0;
+            buckets[usize::from(u16::from_be_bytes([kh[0], kh[1]]))].push((kh, blake2b_256(v).0));
+        }
+        let mut level: Vec<[u8; 32]> = buckets
+            .iter_mut()
+            .map(|b| {
+                if b.is_empty() {
+                    return [0; 32];
+                }
+                b.sort();
+                let mut pre = vec![0u8];
+                for (k, v) in b.iter() {
+                    pre.extend_from_slice(k);
+                    pre.extend_from_slice(v);
+                }
+                blake2b_256(&pre).0
+            })
+            .collect();
+        while level.len() > 1 {
+            level = level
+                .chunks(4)
+                .map(|c| {
+                    if c.iter().all(|h| *h == [0; 32]) {
+                        [0; 32]
+                    } else {
+                        blake2b_256(&c.concat()).0
+                    }
+                })
+                .collect();
+        }
+        Hash32(level[0])
+    }
 
     fn ch(kvs: &[(&[u8], Option<&[u8]>)]) -> StateChanges {
         kvs.iter()
@@ -241,6 +392,31 @@ mod tests {
         t.apply(&ch(&[(b"a", None)]));
         assert_eq!(t.root(), Hash32([0; 32]));
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn shared_buckets_follow_the_naive_scheme() {
+        // 3000 keys: dozens of buckets hold two or more leaves.
+        let mut store = MemStore::new();
+        let mut t = StateRoot::new();
+        let c: StateChanges = (0u32..3000)
+            .map(|i| {
+                (
+                    i.to_le_bytes().to_vec(),
+                    Some(vec![i as u8; 1 + (i % 300) as usize]),
+                )
+            })
+            .collect();
+        store.commit(&c);
+        assert_eq!(t.apply(&c), naive_root(&store));
+        assert_eq!(t.len(), 3000);
+        let c2: StateChanges = (0u32..3000)
+            .step_by(2)
+            .map(|i| (i.to_le_bytes().to_vec(), (i % 4 == 0).then(|| vec![9])))
+            .collect();
+        store.commit(&c2);
+        assert_eq!(t.apply(&c2), naive_root(&store));
+        assert_eq!(t.len(), store.len());
     }
 
     proptest! {
@@ -263,6 +439,7 @@ mod tests {
             }
             let rebuilt = StateRoot::from_store(&store).unwrap();
             prop_assert_eq!(rebuilt.root(), t.root());
+            prop_assert_eq!(naive_root(&store), t.root());
             prop_assert_eq!(rebuilt.len(), store.len());
         }
 

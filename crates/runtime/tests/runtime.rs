@@ -173,11 +173,12 @@ fn dev_genesis_is_fixed_and_funded() {
     let a = dev_genesis().unwrap().build().unwrap();
     let b = dev_genesis().unwrap().build().unwrap();
     assert_eq!(a.hash, b.hash);
-    // Pinned: any change of the genesis state, its encoding or the root scheme changes it
-    // (and then every signed transaction of the dev chain); update deliberately.
+    // Pinned (state-root scheme version 2 since 2026-11-26): any change of the genesis state,
+    // its encoding or the root scheme changes it (and then every signed transaction of the dev
+    // chain); update deliberately.
     assert_eq!(
         a.hash.to_hex(),
-        "0x4fe49ee3ee8f1fbaf50c9a70e35d2b409a9c196a2020990543ce3401e00b7fe1"
+        "0xbd3761e427b04cff96ac20fa8b8b254e774f1eb5cbf48a08d51316ac73333cc6"
     );
     let t = T::dev();
     assert_eq!(t.chain.genesis_hash(), a.hash);
