@@ -19,18 +19,21 @@
 //! - [`chain`]: the [`ChainClient`] trait (what the loops need from a node) and
 //!   [`ValidatorNode::step`], one validator-loop step over it (sync when due, round, reveal or
 //!   submit weights when due, save state) and [`MinerNode::step`] (register with a price limit,
-//!   publish or re-publish the axon, refresh the metagraph the axon's hooks read).
+//!   publish or re-publish the axon, refresh the metagraph the axon's hooks read);
+//! - [`rpc`]: [`RpcChain`], the [`ChainClient`] over a node's JSON-RPC (client crate), and
+//!   [`to_metagraph`], the runtime metagraph as the loops see it.
 //!
 //! Invariants: every reward and every stored score is in [0, 1]; a failed query scores 0; a
 //! weight vector returned by [`process_weights`] passes the chain's `set_weights` checks for the
 //! limits it was computed with (unique UIDs `< n`, enough entries, max-weight test) and its
 //! largest value is 65535.
 //!
-//! Not here yet: the [`ChainClient`] implementation over the node's RPC (client crate), and
-//! the daemons' config, pacing, logging and shutdown.
+//! Not here: the daemons' config, pacing, logging and shutdown (the `tensornet miner run` and
+//! `validator run` commands), and starting whole networks (`tensornet-localnet`).
 
 pub mod chain;
 pub mod node;
+pub mod rpc;
 pub mod scores;
 pub mod state;
 pub mod subnet;
@@ -44,6 +47,7 @@ pub use node::{
     compute_weights, miner_axon, pick_miners, run_round, weights_due, AccessPolicy, Metagraph,
     NeuronView, RoundConfig, RoundReport, SharedMetagraph, UidResult,
 };
+pub use rpc::{to_metagraph, RpcChain};
 pub use scores::{Outcome, ScoreError, ScoreKeeper, UidScore, DEFAULT_ALPHA, DEFAULT_MAX_FAILURES};
 pub use state::{PendingReveal, StateError, ValidatorState, STATE_VERSION};
 pub use subnet::{HandlerError, Miner, Subnet, SubnetError, Validator};

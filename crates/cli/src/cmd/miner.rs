@@ -4,7 +4,7 @@
 //! limited), publishes the axon on chain and re-publishes it when the address changes. One
 //! status line per step on stderr; stops on Ctrl-C / SIGTERM.
 
-use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain, TaskArgs};
+use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, TaskArgs};
 use anyhow::Context;
 use clap::Subcommand;
 use std::net::{IpAddr, SocketAddr};
@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use tensornet_axon::AxonConfig;
 use tensornet_keys::PasswordSource;
 use tensornet_primitives::parse_tao;
-use tensornet_subnet::{miner_axon, AccessPolicy, Metagraph, MinerNode, MinerSettings, Subnet};
+use tensornet_subnet::{
+    miner_axon, AccessPolicy, Metagraph, MinerNode, MinerSettings, RpcChain, Subnet,
+};
 use tensornet_subnet_supervised::{MinerConfig, MlpConfig, Supervised};
 
 /// Miner commands.

@@ -4,14 +4,14 @@
 //! and reveals) weights every tempo / weights rate limit, and saves its state so a restart
 //! keeps the scores. One status line per step on stderr; stops on Ctrl-C / SIGTERM.
 
-use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, RpcChain, TaskArgs};
+use super::daemon::{bad, resolve_config, runtime, shutdown_signal, task, TaskArgs};
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use tensornet_axon::Dendrite;
 use tensornet_subnet::{
-    RoundConfig, ScoreKeeper, Subnet, ValidatorNode, ValidatorSettings, ValidatorState,
+    RoundConfig, RpcChain, ScoreKeeper, Subnet, ValidatorNode, ValidatorSettings, ValidatorState,
     WeightAction,
 };
 use tensornet_subnet_supervised::{Supervised, ValidatorConfig, DEFAULT_BATCH};
@@ -105,9 +105,10 @@ fn run_validator(a: RunArgs) -> anyhow::Result<ExitCode> {
         a.task.wallet.wallet_name, a.task.wallet.hotkey
     );
     eprintln!(
-        "{name}: state {} (round {})",
+        "{name}: state {} (round {}, {} uids scored)",
         state_path.display(),
-        state.round
+        state.round,
+        state.scores.entries().count()
     );
     let rt = runtime()?;
     rt.block_on(async move {
