@@ -75,15 +75,18 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     normalize(&mut a);
 
     // §2.5 weights.
-    let w = masked_weights(inp, &permit_prev, owner);
+    // Every value of W lies in [0, 1] (normalised rows); `w_sorted`: every row strictly
+    // increasing (clipping keeps both: it only lowers values to consensus, itself a value of
+    // W, and drops entries).
+    let (w, w_sorted) = masked_weights(inp, &permit_prev, owner);
 
     // §2.7 consensus, clipping, trust, incentive.
     let kappa = u16_proportion(hp.kappa);
-    let c = consensus(&w, &a, kappa, n);
+    let c = consensus(&w, &a, kappa, n, w_sorted);
     // W itself is needed after clipping only when the bond penalty is not exactly 1.
     let beta = u16_proportion(hp.bonds_penalty);
     let w_kept = (beta != ONE).then(|| w.clone());
-    let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a);
+    let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true);
     let mut inc = rank_clipped.clone();
     normalize(&mut inc);
 
@@ -104,7 +107,24 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
         Q64::from_num(1_000_000u32),
     ));
     let ema_alpha = ONE.saturating_sub(bma);
-    let (mut d, stored) = if hp.yuma3_enabled {
+    let fast = if hp.liquid_alpha_enabled && hp.yuma3_enabled {
+        None
+    } else {
+        ema_fast(
+            &wb,
+            &inp.bonds,
+            &recently_registered,
+            &a,
+            &inc,
+            ema_alpha,
+            hp.yuma3_enabled,
+            // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
+            (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
+        )
+    };
+    let (mut d, stored) = if let Some(r) = fast {
+        r
+    } else if hp.yuma3_enabled {
         let b = BondRows {
             rows: &inp.bonds,
             n,
@@ -245,54 +265,59 @@ pub(crate) fn top_k_nonzero(v: &[Q32], k: usize) -> Vec<bool> {
 /// saturating `⊕` sum is exactly `T` and `v ⊘ T` is `floor(v · 2^32 / T)`, one exact
 /// reciprocal division; a longer row whose sum saturates goes through [`QDiv`] with the
 /// saturated sum, as the reference. Every value is in [0, 1] (an entry is at most its sum).
-/// Proptested against [`masked_weights_reference`], the push-and-divide form.
+/// Also returns whether every row is strictly increasing (what later steps need for their
+/// merges), tracked during the filter pass. Proptested against [`masked_weights_reference`],
+/// the push-and-divide form.
 #[inline(never)]
-fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> Csr {
+fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> (Csr, bool) {
     let n = usize::from(inp.n);
     let nnz: usize = (0..n)
         .filter(|i| permit_prev[*i])
         .map(|i| inp.weights[i].len())
         .sum();
     let mut cols = vec![0u16; nnz];
-    let mut raw = vec![0u32; nnz];
     let mut vals = vec![ZERO; nnz];
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
     let mut len = 0usize;
+    let mut sorted = true;
     let reg = &inp.block_at_registration[..n];
-    for i in 0..n {
-        if permit_prev[i] {
+    for (i, permitted) in permit_prev.iter().enumerate().take(n) {
+        if *permitted {
             let lu = inp.last_update[i];
             // The owner keeps its self-weight: no column equals usize::MAX.
             let self_col = if owner == Some(i) { usize::MAX } else { i };
             let row_start = len;
             let mut total = 0u64;
+            // Column of the last kept entry (+1), to see whether the kept row is increasing.
+            let mut prev = 0usize;
             for &(j, v) in &inp.weights[i] {
                 let ju = usize::from(j);
                 let keep = match reg.get(ju) {
                     Some(r) => lu > *r && ju != self_col,
                     None => false,
                 };
-                // len <= entries seen so far < nnz: in bounds.
+                // len <= entries seen so far < nnz: in bounds. The raw integer is kept in
+                // the value slot until the row is normalised.
                 cols[len] = j;
-                raw[len] = u32::from(v);
+                vals[len] = Q32::from_bits(i64::from(v));
                 len += usize::from(keep);
                 total += u64::from(v) & 0u64.wrapping_sub(u64::from(keep));
+                sorted &= !keep || ju + 1 > prev;
+                prev = if keep { ju + 1 } else { prev };
             }
             let row_vals = &mut vals[row_start..len];
-            let row_raw = &raw[row_start..len];
-            if total == 0 {
-                // Every kept value is 0 and stays so (vals is zero-initialised).
-            } else if total < 1 << 31 {
-                let d = Divider::new(total);
-                for (v, x) in row_vals.iter_mut().zip(row_raw) {
-                    *v = Q32::from_bits(d.div(u64::from(*x) << 32) as i64);
+            if total < 1 << 31 {
+                // total = 0: every kept value is 0 and stays so.
+                let d = Divider::new(total.max(1));
+                for v in row_vals.iter_mut() {
+                    *v = Q32::from_bits(d.div((v.to_bits() as u64) << 32) as i64);
                 }
             } else {
                 // The `⊕` sum saturates at the largest Q32.
                 let d = QDiv::new(Q32::from_bits(i64::MAX));
-                for (v, x) in row_vals.iter_mut().zip(row_raw) {
-                    *v = d.div(Q32::from_bits(i64::from(*x) << 32));
+                for v in row_vals.iter_mut() {
+                    *v = d.div(Q32::from_bits(v.to_bits() << 32));
                 }
             }
         }
@@ -300,7 +325,7 @@ fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>)
     }
     cols.truncate(len);
     vals.truncate(len);
-    Csr { start, cols, vals }
+    (Csr { start, cols, vals }, sorted)
 }
 
 /// §2.5: rows of forbidden uids emptied, self-weights (but the owner's) removed, outdated
@@ -347,7 +372,9 @@ fn masked_weights_reference(inp: &EpochInputs, permit_prev: &[bool], owner: Opti
 /// far from saturation, so the result does not depend on the pivot order; this
 /// implementation selects that value directly with a three-way quickselect per column.
 #[inline(never)]
-pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
+///
+/// `sorted`: the caller knows every row to be strictly increasing (otherwise it is checked).
+pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize, sorted: bool) -> Vec<Q32> {
     let mut c = vec![ZERO; n];
     // Positive active stakes, normalised again.
     let rows: Vec<usize> = (0..n).filter(|i| a[*i] > ZERO).collect();
@@ -364,7 +391,7 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
     let nnz: usize = rows.iter().map(|i| w.range(*i).len()).sum();
     let mut sel = Selector::default();
     if nnz.saturating_mul(64) >= rows.len().saturating_mul(n)
-        && rows.iter().all(|i| w.row_is_sorted(*i))
+        && (sorted || rows.iter().all(|i| w.row_is_sorted(*i)))
     {
         // Dense enough: sweep the columns in blocks of `BLOCK`, with one cursor per (sorted)
         // row, gathering each column of the block into its slot of one flat buffer (at most
@@ -396,8 +423,7 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
                 }
                 cur[k] = at;
             }
-            for j in j0..j1 {
-                let b = j - j0;
+            for (b, cj) in c[j0..j1].iter_mut().enumerate() {
                 if count[b] == 0 {
                     continue;
                 }
@@ -406,7 +432,7 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
                     continue;
                 }
                 let col = &mut buf[b * r..b * r + count[b]];
-                c[j] = Q32::from_bits(sel.select(col, minority_b - absent));
+                *cj = Q32::from_bits(sel.select(col, minority_b - absent));
             }
         }
         return c;
@@ -477,11 +503,12 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize) -> Vec<Q32> {
 #[derive(Default)]
 struct Selector {
     hist: Vec<i64>,
+    cand: Vec<(i64, i64)>,
 }
 
 impl Selector {
     /// Smallest weight `v` among `entries` (weight, stake) whose cumulative stake through `v`
-    /// exceeds `target`; the largest weight if none does. `entries` is overwritten.
+    /// exceeds `target`; the largest weight if none does.
     ///
     /// One histogram pass of the stakes over the leading bits of the weights (relative to the
     /// column maximum) finds the bucket where the cumulative stake crosses `target`; only
@@ -526,14 +553,15 @@ impl Selector {
         let Some(b) = found else {
             return max;
         };
-        // Branch-free compaction of the crossing bucket's entries to the front.
-        let mut k = 0usize;
-        for i in 0..m {
-            let e = entries[i];
-            entries[k] = e;
-            k += usize::from(e.0 >> shift == b);
+        // The crossing bucket's entries (about two; the bucket holds positive stake, so at
+        // least one).
+        self.cand.clear();
+        for e in entries.iter() {
+            if e.0 >> shift == b {
+                self.cand.push(*e);
+            }
         }
-        select_quick(&mut entries[..k], target - below)
+        select_quick(&mut self.cand, target - below)
     }
 }
 
@@ -613,9 +641,16 @@ fn select_quick(entries: &mut [(i64, i64)], target: i64) -> i64 {
 /// of the clipped rows), the rank `R[j] ⊕= A[i] ⊗ w̄` in row and entry order, and the
 /// legacy unclipped rank.
 #[inline(never)]
-fn clip_and_rank(w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+///
+/// `w_unit`: the caller knows every value of W to lie in [0, 1] (otherwise it is checked).
+fn clip_and_rank(
+    w: Csr,
+    c: &[Q32],
+    a: &[Q32],
+    w_unit: bool,
+) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
     // Compaction in place: entries are only dropped, so writes never overtake reads.
-    if w.cols.len() < 1 << 30 && all_unit(a) && all_unit(c) && all_unit(&w.vals) {
+    if w.cols.len() < 1 << 30 && all_unit(a) && all_unit(c) && (w_unit || all_unit(&w.vals)) {
         return clip_and_rank_unit(w, c, a);
     }
     clip_and_rank_generic(w, c, a)
@@ -666,43 +701,41 @@ fn clip_and_rank_generic(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Ve
 /// 2^62, so `⊗` is [`mul_unit`] and `⊕` a plain integer addition, with the same bits.
 fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
     let n = w.rows();
-    let cb: Vec<u64> = c.iter().map(|x| x.to_bits() as u64).collect();
-    let mut start = Vec::with_capacity(n + 1);
-    start.push(0);
-    let mut len = 0usize;
+    // Per column: consensus, rank, unclipped rank (one bounds check per entry).
+    let mut col: Vec<[u64; 3]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0]).collect();
     let mut vt = vec![ZERO; n];
-    let mut r = vec![0u64; n];
-    let mut ru = vec![0u64; n];
-    let mut at = 0usize;
+    let mut len = 0usize;
+    let mut read = 0usize;
     for i in 0..n {
         let ai = a[i].to_bits() as u64;
+        // The old end of row i (start[i + 1] is overwritten with the compacted end below).
         let end = w.start[i + 1];
         let mut t = 0u64;
-        while at < end {
+        for at in read..end {
             let j = w.cols[at];
             let v = w.vals[at].to_bits() as u64;
-            at += 1;
-            let ju = usize::from(j);
-            let cj = cb[ju];
-            ru[ju] += mul_unit(ai, v);
-            if cj < v && cj == 0 {
-                continue;
-            }
-            let kept = cj.min(v);
+            let cj = &mut col[usize::from(j)];
+            cj[2] += mul_unit(ai, v);
+            // Capped at consensus; dropped (capped at 0) when the consensus is 0 and v > 0.
+            // A dropped entry has kept = 0, so it adds nothing below.
+            let kept = cj[0].min(v);
+            let keep = cj[0] != 0 || v == 0;
+            // len <= at: compaction in place never overtakes the reads.
             w.cols[len] = j;
             w.vals[len] = Q32::from_bits(kept as i64);
-            len += 1;
+            len += usize::from(keep);
             t += kept;
-            r[ju] += mul_unit(ai, kept);
+            cj[1] += mul_unit(ai, kept);
         }
         vt[i] = Q32::from_bits(t as i64);
-        start.push(len);
+        read = end;
+        w.start[i + 1] = len;
     }
     w.cols.truncate(len);
     w.vals.truncate(len);
-    w.start = start;
-    let to_q = |v: Vec<u64>| v.into_iter().map(|x| Q32::from_bits(x as i64)).collect();
-    (w, vt, to_q(r), to_q(ru))
+    let r = col.iter().map(|x| Q32::from_bits(x[1] as i64)).collect();
+    let ru = col.iter().map(|x| Q32::from_bits(x[2] as i64)).collect();
+    (w, vt, r, ru)
 }
 
 /// §2.8 `interpolate(W, W̄, β)`: `W` for β = 0, `W̄` for β = 1, otherwise per ascending
@@ -1173,6 +1206,196 @@ impl UnitDivs {
     }
 }
 
+/// §2.9 bonds and dividends (Yuma‑3 without liquid alpha, or Yuma‑2) in the common case,
+/// with integer arithmetic: every row of `Wb` and of the stored bonds strictly increasing,
+/// `Wb`, `A`, `I`, `α` and `1 − α` in [0, 1], fewer than 2^30 entries, and (Yuma‑2) stored
+/// bond column sums below 2^31. Returns `None` (nothing computed) otherwise; the caller then
+/// runs [`yuma3`] or [`yuma2`], whose results this equals bit for bit (proptested).
+///
+/// Yuma‑3: `E = α ⊗ Wb ⊕ (1 ⊖ α) ⊗ B` with `B = stored ⊘ 65535`, merged row by row from the
+/// input rows, column sums of E taken while writing it, then the dividends.
+/// Yuma‑2: `B` is column-normalised (`stored ⊘ ΣB[·,j]`, one exact reciprocal division per
+/// column since the sums are integers), `ΔB = Wb ⊗ A` column-normalised (its sums taken in a
+/// first pass, its values recomputed in the merge instead of stored); E is then
+/// column-normalised, dividends and column maxima formed, and E max-upscaled for storage.
+///
+/// In [0, 1] no `⊗` saturates and no `⊕` sum of fewer than 2^30 terms reaches 2^62, so the
+/// integer forms ([`mul_unit`], `u64` addition) give the saturating operations' bits; every
+/// `⊘` here divides a value by a sum or maximum it is part of, so its quotient is at most 1
+/// and is one exact integer division ([`UnitDivs`]).
+///
+/// `known`: `Some(sorted)` when the caller knows `Wb` to lie in [0, 1], with `sorted` true
+/// when it also knows every row of `Wb` to be strictly increasing; what is not known is
+/// checked.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn ema_fast(
+    wb: &Csr,
+    bonds: &[SparseRow],
+    recent: &[bool],
+    a: &[Q32],
+    inc: &[Q32],
+    alpha: Q32,
+    yuma3: bool,
+    known: Option<bool>,
+) -> Option<(Vec<Q32>, Csr)> {
+    let n = wb.rows();
+    let one_minus = ONE.saturating_sub(alpha);
+    let bonds_nnz: usize = bonds.iter().map(Vec::len).sum();
+    if bonds.len() != n
+        || recent.len() != n
+        || a.len() != n
+        || inc.len() != n
+        || wb.cols.len().saturating_add(bonds_nnz) >= 1 << 30
+        || !all_unit(&[alpha, one_minus])
+        || !all_unit(a)
+        || !all_unit(inc)
+        || !(known.is_some() || all_unit(&wb.vals))
+        || !(known == Some(true) || (0..n).all(|i| wb.row_is_sorted(i)))
+        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
+    {
+        return None;
+    }
+    let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
+    let live = |j: usize| matches!(recent.get(j), Some(false));
+    if yuma3 {
+        let (e, sums) = ema_merge(
+            wb,
+            bonds,
+            al,
+            om,
+            live,
+            |_, _, v| v,
+            |_, ov| u16_proportion(ov).to_bits() as u64,
+        );
+        let d = dividends3_unit(&e, a, inc, n, Some(sums));
+        return Some((d, e));
+    }
+    // Yuma‑2: integer column sums of the stored bonds.
+    let mut bsum = vec![0u64; n];
+    for row in bonds {
+        for (j, v) in row {
+            let ju = usize::from(*j);
+            if live(ju) {
+                bsum[ju] += u64::from(*v);
+            }
+        }
+    }
+    if bsum.iter().any(|s| *s >= 1 << 31) {
+        return None;
+    }
+    // q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S) for S > 0; v (= 0) unchanged for S = 0.
+    let bdiv: Vec<Divider> = bsum.iter().map(|s| Divider::new((*s).max(1))).collect();
+    let ab: Vec<u64> = a.iter().map(|x| x.to_bits() as u64).collect();
+    let mut dsum = vec![0u64; n];
+    for (i, ai) in ab.iter().enumerate() {
+        for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
+            dsum[usize::from(*j)] += mul_unit(v.to_bits() as u64, *ai);
+        }
+    }
+    let ddiv = UnitDivs::new(dsum);
+    let (mut e, esum) = ema_merge(
+        wb,
+        bonds,
+        al,
+        om,
+        live,
+        |i, j, v| {
+            ddiv.div(j, Q32::from_bits(mul_unit(v, ab[i]) as i64))
+                .to_bits() as u64
+        },
+        |j, ov| {
+            if bsum[j] == 0 {
+                0
+            } else {
+                bdiv[j].div(u64::from(ov) << 32)
+            }
+        },
+    );
+    let divs = UnitDivs::new(esum);
+    let incb: Vec<u64> = inc.iter().map(|x| x.to_bits() as u64).collect();
+    let mut colmax = vec![0u64; n];
+    let mut d = vec![ZERO; n];
+    for (i, di) in d.iter_mut().enumerate() {
+        let range = e.range(i);
+        let mut acc = 0u64;
+        for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
+            let ju = usize::from(*j);
+            *v = divs.div(ju, *v);
+            let vb = v.to_bits() as u64;
+            colmax[ju] = colmax[ju].max(vb);
+            acc += mul_unit(incb[ju], vb);
+        }
+        *di = Q32::from_bits(acc as i64);
+    }
+    let ups = UnitDivs::new(colmax);
+    for (j, v) in e.cols.iter().zip(e.vals.iter_mut()) {
+        *v = ups.div(usize::from(*j), *v);
+    }
+    Some((d, e))
+}
+
+/// The row merge of [`ema_fast`]: per row, `al ⊗ new ⊕ om ⊗ old` over the union of the
+/// columns of `Wb`'s row (values through `new_val(row, col, value)`) and the stored row's
+/// live columns (values through `old_val(col, stored)`), positive results kept, ascending
+/// columns. Both rows are strictly increasing and every value in [0, 1]. Returns E and its
+/// column sums.
+#[inline(always)]
+fn ema_merge(
+    wb: &Csr,
+    bonds: &[SparseRow],
+    al: u64,
+    om: u64,
+    live: impl Fn(usize) -> bool,
+    new_val: impl Fn(usize, usize, u64) -> u64,
+    old_val: impl Fn(usize, u16) -> u64,
+) -> (Csr, Vec<u64>) {
+    let n = wb.rows();
+    let cap = wb.cols.len() + bonds.iter().map(Vec::len).sum::<usize>();
+    let mut cols = vec![0u16; cap];
+    let mut vals = vec![ZERO; cap];
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0usize);
+    let mut sums = vec![0u64; n];
+    let mut len = 0usize;
+    // Writes one entry (kept when positive); len <= entries merged so far < cap.
+    let mut put = |len: &mut usize, j: u16, v: u64| {
+        cols[*len] = j;
+        vals[*len] = Q32::from_bits(v as i64);
+        sums[usize::from(j)] += v;
+        *len += usize::from(v > 0);
+    };
+    for (i, row) in bonds.iter().enumerate() {
+        let (nc, nv) = (wb.row_cols(i), wb.row_vals(i));
+        let mut x = 0usize;
+        for &(oj, ov) in row {
+            let oju = usize::from(oj);
+            if !live(oju) {
+                continue;
+            }
+            while x < nc.len() && nc[x] < oj {
+                let v = new_val(i, usize::from(nc[x]), nv[x].to_bits() as u64);
+                put(&mut len, nc[x], mul_unit(al, v));
+                x += 1;
+            }
+            let mut v = mul_unit(om, old_val(oju, ov));
+            if x < nc.len() && nc[x] == oj {
+                v += mul_unit(al, new_val(i, oju, nv[x].to_bits() as u64));
+                x += 1;
+            }
+            put(&mut len, oj, v);
+        }
+        for (j, w) in nc[x..].iter().zip(&nv[x..]) {
+            let v = new_val(i, usize::from(*j), w.to_bits() as u64);
+            put(&mut len, *j, mul_unit(al, v));
+        }
+        start.push(len);
+    }
+    cols.truncate(len);
+    vals.truncate(len);
+    (Csr { start, cols, vals }, sums)
+}
+
 /// §2.9.b Yuma‑3: returns (un-normalised dividends, bonds to store).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
@@ -1200,7 +1423,7 @@ fn yuma3<O: OldRows>(
 /// bonds, normalising on the fly (no copy of E).
 fn dividends3(e: &Csr, a: &[Q32], inc: &[Q32], n: usize) -> Vec<Q32> {
     if e.cols.len() < 1 << 30 && all_unit(&e.vals) && all_unit(inc) {
-        dividends3_unit(e, a, inc, n)
+        dividends3_unit(e, a, inc, n, None)
     } else {
         dividends3_generic(e, a, inc, n)
     }
@@ -1209,27 +1432,37 @@ fn dividends3(e: &Csr, a: &[Q32], inc: &[Q32], n: usize) -> Vec<Q32> {
 /// [`dividends3`] when E and I lie in `[0, 1]` (E has fewer than 2^30 entries): column sums
 /// stay below 2^62 (no saturation), each normalised entry is at most 1 (an entry is part of
 /// its column's sum), so `⊘` is an exact integer division and `⊗` is [`mul_unit`].
-fn dividends3_unit(e: &Csr, a: &[Q32], inc: &[Q32], n: usize) -> Vec<Q32> {
-    let mut colsum = vec![0u64; n];
-    for (c, v) in e.cols.iter().zip(&e.vals) {
-        colsum[usize::from(*c)] += v.to_bits() as u64;
-    }
-    let divs: Vec<Divider> = colsum.iter().map(|s| Divider::new((*s).max(1))).collect();
-    let incb: Vec<u64> = inc.iter().map(|x| x.to_bits() as u64).collect();
+///
+/// `sums`, when given, are E's column sums (as integers), computed while E was built.
+fn dividends3_unit(e: &Csr, a: &[Q32], inc: &[Q32], n: usize, sums: Option<Vec<u64>>) -> Vec<Q32> {
+    let colsum = sums.unwrap_or_else(|| {
+        let mut colsum = vec![0u64; n];
+        for (c, v) in e.cols.iter().zip(&e.vals) {
+            colsum[usize::from(*c)] += v.to_bits() as u64;
+        }
+        colsum
+    });
+    // Per column: the divider by its sum and the incentive (one bounds check per entry).
+    // Values are non-negative, so a zero sum means zero values: dividing them by 1 keeps
+    // them, as `⊘` by a zero sum would.
+    let per_col: Vec<(Divider, u64)> = colsum
+        .iter()
+        .zip(inc)
+        .map(|(s, x)| (Divider::new((*s).max(1)), x.to_bits() as u64))
+        .collect();
     (0..n)
         .map(|i| {
             let mut t = 0u64;
             for (j, v) in e.row_cols(i).iter().zip(e.row_vals(i)) {
-                let ju = usize::from(*j);
+                let (div, inc_j) = &per_col[usize::from(*j)];
                 let v = v.to_bits() as u64;
-                let vn = if colsum[ju] == 0 {
-                    v
-                } else if v < 1 << 32 {
-                    divs[ju].div(v << 32)
+                let vn = if v < 1 << 32 {
+                    div.div(v << 32)
                 } else {
-                    ((u128::from(v) << 32) / u128::from(colsum[ju])) as u64
+                    // v = 1: its column sum is at least 1, the quotient at most 1.
+                    ((u128::from(v) << 32) / u128::from(div.divisor())) as u64
                 };
-                t += mul_unit(vn, incb[ju]);
+                t += mul_unit(vn, *inc_j);
             }
             mul_or_zero(Q32::from_bits(t as i64), a[i])
         })
@@ -1533,7 +1766,9 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
         fn consensus_equals_the_literal_quickselect((w, a, kappa, n) in arb_case()) {
-            prop_assert_eq!(consensus(&w, &a, kappa, n), consensus_literal(&w, &a, kappa, n));
+            let sorted = (0..n).all(|i| w.row_is_sorted(i));
+            prop_assert_eq!(consensus(&w, &a, kappa, n, sorted), consensus_literal(&w, &a, kappa, n));
+            prop_assert_eq!(consensus(&w, &a, kappa, n, false), consensus_literal(&w, &a, kappa, n));
         }
 
         #[test]
@@ -1554,10 +1789,64 @@ mod tests {
         ) {
             let inp = test_inputs(n, rows, lu, reg);
             let owner = owner.map(usize::from);
-            prop_assert_eq!(
-                masked_weights(&inp, &permit, owner),
-                masked_weights_reference(&inp, &permit, owner)
-            );
+            let (w, sorted) = masked_weights(&inp, &permit, owner);
+            prop_assert_eq!(sorted, (0..n).all(|i| w.row_is_sorted(i)));
+            prop_assert_eq!(w, masked_weights_reference(&inp, &permit, owner));
+        }
+
+        #[test]
+        fn ema_fast_equals_the_generic_paths(
+            (n, wrows, brows, a, inc, recent, alpha) in (1usize..30).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(unit, n),
+                    prop::collection::vec(prop::bool::weighted(0.2), n),
+                    prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
+                )
+            }),
+            yuma3_mode in any::<bool>(),
+        ) {
+            let mut wb = Csr::with_capacity(n, 0);
+            for row in &wrows {
+                let mut row = row.clone();
+                row.sort_unstable_by_key(|e| e.0);
+                row.dedup_by_key(|e| e.0);
+                for (j, v) in row {
+                    wb.push(j, Q32::from_bits(v));
+                }
+                wb.end_row();
+            }
+            let bonds: Vec<SparseRow> = brows
+                .into_iter()
+                .map(|mut row| {
+                    row.sort_unstable_by_key(|e| e.0);
+                    row.dedup_by_key(|e| e.0);
+                    row
+                })
+                .collect();
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
+            let alpha = u16_proportion(alpha);
+            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None);
+            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true)));
+            prop_assert!(fast.is_some());
+            let want = if yuma3_mode {
+                let e = mat_ema(&wb, &input_bonds(&bonds, n, &recent, true), alpha, n);
+                (dividends3_generic(&e, &a, &inc, n), e)
+            } else {
+                yuma2(&wb, input_bonds(&bonds, n, &recent, false), &a, &inc, alpha, n, false)
+            };
+            prop_assert_eq!(fast, Some(want));
         }
 
         #[test]
@@ -1638,7 +1927,7 @@ mod tests {
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             prop_assert_eq!(
-                dividends3_unit(&e, &a, &inc, n),
+                dividends3_unit(&e, &a, &inc, n, None),
                 dividends3_generic(&e, &a, &inc, n)
             );
         }
@@ -1849,7 +2138,7 @@ mod tests {
         let inp = test_inputs(n, rows, vec![10; n], vec![0; n]);
         let permit = vec![true; n];
         for owner in [None, Some(0)] {
-            let w = masked_weights(&inp, &permit, owner);
+            let (w, _) = masked_weights(&inp, &permit, owner);
             assert_eq!(w, masked_weights_reference(&inp, &permit, owner));
             assert!(w.vals.iter().any(|v| *v != ZERO));
         }

@@ -53,8 +53,8 @@ pub fn mul_unit(a: u64, b: u64) -> u64 {
 /// True when every value lies in `[0, 1]`: the domain of [`mul_unit`].
 #[inline]
 pub fn all_unit(v: &[Q32]) -> bool {
-    v.iter()
-        .fold(true, |ok, x| ok & (0..=1i64 << 32).contains(&x.to_bits()))
+    // As u64, negative values are above 2^32: one unsigned maximum (vectorises).
+    v.iter().fold(0u64, |m, x| m.max(x.to_bits() as u64)) <= 1 << 32
 }
 
 /// Saturating addition `⊕` (spec §3.2) on the bits, identical to `I32F32::saturating_add`
@@ -194,17 +194,20 @@ impl Divider {
         }
     }
 
+    /// The divisor `d`.
+    #[inline(always)]
+    pub fn divisor(&self) -> u64 {
+        self.d
+    }
+
     /// `floor(x / d)`, exactly.
     #[inline(always)]
     pub fn div(&self, x: u64) -> u64 {
-        // m >= 2^64/d − 1, so the estimate is floor(x/d) or one less.
-        let mut q = ((u128::from(x) * u128::from(self.m)) >> 64) as u64;
-        let mut r = x - q * self.d;
-        while r >= self.d {
-            q += 1;
-            r -= self.d;
-        }
-        q
+        // m >= (2^64 − d)/d, so x·m/2^64 >= x/d − x/2^64 > x/d − 1: the estimate is
+        // floor(x/d) or one less, and one correction step makes it exact.
+        let q = ((u128::from(x) * u128::from(self.m)) >> 64) as u64;
+        let r = x - q * self.d;
+        q + u64::from(r >= self.d)
     }
 }
 
@@ -489,6 +492,35 @@ mod tests {
         #[test]
         fn divider_is_exact(x in any::<u64>(), d in prop_oneof![1u64..1000, any::<u64>().prop_map(|d| d.max(1)), Just(1u64 << 63), Just(u64::MAX)]) {
             prop_assert_eq!(Divider::new(d).div(x), x / d);
+        }
+    }
+
+    #[test]
+    fn divider_is_exact_at_the_edges() {
+        let ds = [
+            1u64,
+            2,
+            3,
+            7,
+            65535,
+            1 << 31,
+            (1 << 32) - 1,
+            1 << 32,
+            (1 << 32) + 1,
+            1 << 63,
+            (1 << 63) + 1,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for d in ds {
+            let div = Divider::new(d);
+            let q = u64::MAX / d;
+            for k in [1, 2, q / 2 + 1, q.saturating_sub(1).max(1), q] {
+                let m = d.saturating_mul(k);
+                for x in [m - 1, m, m.saturating_add(1), u64::MAX, u64::MAX - d + 1] {
+                    assert_eq!(div.div(x), x / d, "x {x} d {d}");
+                }
+            }
         }
     }
 
