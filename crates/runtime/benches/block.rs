@@ -396,6 +396,27 @@ fn min_mode(runs: usize, filter: &str) {
 criterion_group!(benches, bench_transfers, bench_epoch);
 
 fn main() {
+    // `RUNTIME_BENCH_PROFILE=<runs> <binary> <cell>`: only applies that cell's epoch block,
+    // `runs` times (for a profiler).
+    if let Some(runs) = std::env::var("RUNTIME_BENCH_PROFILE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        let filter = filter.unwrap_or_default();
+        for (v, all) in CELLS {
+            if !cell_name(v, all).contains(&filter) {
+                continue;
+            }
+            let (store, root, next) = epoch_setup(v, all);
+            for _ in 0..runs {
+                let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
+                black_box(root.preview(&o.changes).root());
+            }
+            return;
+        }
+        return;
+    }
     if let Some(runs) = std::env::var("RUNTIME_BENCH_MIN")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -103,8 +103,11 @@ pub fn execute_block_unchecked(
     }
     st.put(keys::BLOCK.to_vec(), &BlockInfo { number, timestamp });
     let mut events = Vec::new();
+    // A failing block-start step aborts the block: no undo log needed.
+    st.overlay.set_undo(false);
     on_initialize(&mut st, number, &mut events)
         .map_err(|e| BlockError::Ledger(format!("block step: {e}")))?;
+    st.overlay.set_undo(true);
     st.commit_tx();
     let mut receipts = Vec::with_capacity(body.len());
     for (index, tx) in body.iter().enumerate() {
@@ -422,6 +425,7 @@ fn run_epoch(
     st.stake_from_pending(&sub.owner_hotkey, &sub.owner, owner_cut)?;
     let mut emission = Vec::new();
     let mut paid_out = 0u64;
+    let mut credits = Vec::new();
     for (i, nr) in neurons.iter().enumerate() {
         let se = out.server_emission[i];
         let ve = out.validator_emission[i];
@@ -439,6 +443,8 @@ fn run_epoch(
                 validator: ve,
             });
         }
+        // Every credit to this hotkey's stakes, applied at once.
+        credits.clear();
         if ve > 0 {
             let take = (u128::from(ve) * u128::from(hk.take) / 65_535) as u64;
             let rest = ve - take;
@@ -446,15 +452,15 @@ fn run_epoch(
             let total: u128 = stakers.iter().map(|(_, s)| u128::from(*s)).sum();
             let mut given = take;
             if total == 0 {
-                st.stake_from_pending(&nr.hotkey, &hk.owner, ve)?;
+                credits.push((hk.owner, ve));
                 given = ve;
             } else {
-                st.stake_from_pending(&nr.hotkey, &hk.owner, take)?;
+                credits.push((hk.owner, take));
                 for (c, s) in &stakers {
                     let amt = (u128::from(rest) * u128::from(*s))
                         .checked_div(total)
                         .unwrap_or(0) as u64;
-                    st.stake_from_pending(&nr.hotkey, c, amt)?;
+                    credits.push((*c, amt));
                     given += amt;
                 }
             }
@@ -463,10 +469,11 @@ fn run_epoch(
         if se > 0 {
             // Incentive owed to a hotkey of the owner's coldkey is not paid (burned below).
             if hk.owner != sub.owner {
-                st.stake_from_pending(&nr.hotkey, &hk.owner, se)?;
+                credits.push((hk.owner, se));
                 paid_out += se;
             }
         }
+        st.stake_many_from_pending(&nr.hotkey, hk, &mut credits)?;
     }
     // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
     let burned = rao_emission - paid_out;

@@ -151,6 +151,48 @@ impl State<'_> {
         Ok(())
     }
 
+    /// Pending emission → several stakes on one hotkey at once (epoch payouts): `credits`
+    /// are `(coldkey, amount)` pairs, a coldkey may appear more than once. `hk` must be the
+    /// hotkey's record as currently stored; it is written once, each credited stake entry
+    /// once. The same end state as one [`State::stake_from_pending`] per pair.
+    pub fn stake_many_from_pending(
+        &mut self,
+        h: &AccountId,
+        mut hk: HotkeyInfo,
+        credits: &mut Vec<(AccountId, Balance)>,
+    ) -> Result<(), CallError> {
+        credits.retain(|c| c.1 > 0);
+        if credits.is_empty() {
+            return Ok(());
+        }
+        credits.sort_by_key(|c| c.0);
+        let mut sum = 0u64;
+        let mut i = 0;
+        while i < credits.len() {
+            let c = credits[i].0;
+            let mut amount = 0u64;
+            while i < credits.len() && credits[i].0 == c {
+                amount = amount
+                    .checked_add(credits[i].1)
+                    .ok_or(CallError::Overflow)?;
+                i += 1;
+            }
+            let s = self
+                .stake(h, &c)
+                .checked_add(amount)
+                .ok_or(CallError::Overflow)?;
+            self.put(keys::stake(h, &c), &s);
+            sum = sum.checked_add(amount).ok_or(CallError::Overflow)?;
+        }
+        hk.total_stake = hk.total_stake.checked_add(sum).ok_or(CallError::Overflow)?;
+        self.put(keys::hotkey(h), &hk);
+        let mut t = self.totals();
+        t.pending = t.pending.checked_sub(sum).ok_or(CallError::Overflow)?;
+        t.staked = t.staked.checked_add(sum).ok_or(CallError::Overflow)?;
+        self.set_totals(&t);
+        Ok(())
+    }
+
     /// Pending emission → burned.
     pub fn burn_pending(&mut self, amount: Balance) -> Result<(), CallError> {
         let mut t = self.totals();
@@ -167,5 +209,46 @@ impl State<'_> {
         t.minted = t.minted.checked_add(amount).ok_or(CallError::Overflow)?;
         self.set_totals(&t);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::state::{keys, HotkeyInfo, State};
+    use crate::store::{MemStore, Overlay};
+    use proptest::prelude::*;
+    use tensornet_primitives::AccountId;
+
+    proptest! {
+        #[test]
+        fn stake_many_equals_one_by_one(
+            credits in proptest::collection::vec((0u8..4, 0u64..1_000_000), 0..12),
+        ) {
+            let h = AccountId([9; 32]);
+            let base = MemStore::new();
+            let run = |batched: bool| {
+                let mut st = State::new(Overlay::new(&base));
+                let hk = HotkeyInfo {
+                    owner: AccountId([1; 32]),
+                    take: 0,
+                    last_take_change: 0,
+                    total_stake: 5,
+                };
+                st.put(keys::hotkey(&h), &hk);
+                st.put(keys::stake(&h, &AccountId([1; 32])), &5u64);
+                st.mint_pending(10_000_000).unwrap();
+                let mut c: Vec<(AccountId, u64)> =
+                    credits.iter().map(|(c, a)| (AccountId([*c; 32]), *a)).collect();
+                if batched {
+                    st.stake_many_from_pending(&h, hk, &mut c).unwrap();
+                } else {
+                    for (c, a) in &c {
+                        st.stake_from_pending(&h, c, *a).unwrap();
+                    }
+                }
+                st.into_changes().unwrap()
+            };
+            prop_assert_eq!(run(true), run(false));
+        }
     }
 }

@@ -25,6 +25,11 @@ pub trait StateStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every `(key, value)` whose key starts with `prefix`, in ascending key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError>;
+    /// True when `key` holds exactly `value` (`None`: the key is absent). A store may
+    /// override this to compare without copying the stored value.
+    fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
+        Ok(self.get(key)?.as_deref() == value)
+    }
 }
 
 /// The changes one block (or genesis) makes: key → new value, `None` for a deletion. Sorted
@@ -73,6 +78,9 @@ impl StateStore for MemStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.map.get(key).cloned())
     }
+    fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
+        Ok(self.map.get(key).map(|v| v.as_slice()) == value)
+    }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
         Ok(self
             .map
@@ -97,6 +105,8 @@ pub struct Overlay<'a> {
     writes: StateChanges,
     /// `(key, previous pending entry)` for every write of the open transaction.
     undo: Vec<UndoEntry>,
+    /// Whether writes are logged for [`Overlay::rollback_tx`].
+    undo_on: bool,
     error: RefCell<Option<StoreError>>,
 }
 
@@ -107,6 +117,7 @@ impl<'a> Overlay<'a> {
             base,
             writes: StateChanges::new(),
             undo: Vec::new(),
+            undo_on: true,
             error: RefCell::new(None),
         }
     }
@@ -139,8 +150,20 @@ impl<'a> Overlay<'a> {
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
-        let prev = self.writes.insert(key.clone(), value);
-        self.undo.push((key, prev));
+        if self.undo_on {
+            let prev = self.writes.insert(key.clone(), value);
+            self.undo.push((key, prev));
+        } else {
+            self.writes.insert(key, value);
+        }
+    }
+
+    /// Commits the open transaction and stops (`false`) or resumes (`true`) logging writes
+    /// for rollback. While off, [`Overlay::rollback_tx`] undoes nothing: turn it off only
+    /// around steps whose failure aborts the whole block (the block-start steps).
+    pub fn set_undo(&mut self, on: bool) {
+        self.undo.clear();
+        self.undo_on = on;
     }
 
     /// Writes a key.
@@ -225,8 +248,7 @@ impl<'a> Overlay<'a> {
         }
         let mut out = StateChanges::new();
         for (k, v) in self.writes {
-            let old = self.base.get(&k)?;
-            if old != v {
+            if !self.base.holds(&k, v.as_deref())? {
                 out.insert(k, v);
             }
         }
