@@ -494,9 +494,34 @@ impl NeuronRecord {
     }
 }
 
-/// Encodes a weights/bonds row: 4 bytes per entry, `uid` then `value`, each u16
-/// little-endian, no length prefix (the fast path of the epoch's 4096-row reads).
+/// Tag byte of the dense row format.
+const DENSE_ROW: u8 = 1;
+
+/// Encodes a weights/bonds row in the shorter of two formats:
+/// - sparse: 4 bytes per entry, `uid` then `value`, each u16 little-endian, no length prefix
+///   (length a multiple of 4);
+/// - dense, when the uids are strictly ascending and it is shorter:
+///   `0x01 ‖ m: u16 LE ‖ m values u16 LE ‖ presence bitmap` for uids `0 … m − 1` with `m` =
+///   the last uid + 1; an absent uid has value 0 and its bit (bit `u % 8` of bitmap byte
+///   `u / 8`, `⌈m/8⌉` bytes) clear, so explicit zero entries survive. One zero byte is
+///   appended when the length would otherwise be a multiple of 4. A row on most UIDs (Yuma
+///   bonds and weights on every UID) takes a little over half the bytes.
 pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
+    let m = row.last().map_or(0, |(u, _)| usize::from(*u) + 1);
+    let dense_len = 3 + 2 * m + m.div_ceil(8);
+    if dense_len < 4 * row.len() && row.windows(2).all(|p| p[0].0 < p[1].0) {
+        let pad = usize::from(dense_len.is_multiple_of(4));
+        let mut v = vec![0u8; dense_len + pad];
+        v[0] = DENSE_ROW;
+        v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
+        let bitmap = 3 + 2 * m;
+        for (u, w) in row {
+            let u = usize::from(*u);
+            v[3 + 2 * u..5 + 2 * u].copy_from_slice(&w.to_le_bytes());
+            v[bitmap + u / 8] |= 1 << (u % 8);
+        }
+        return v;
+    }
     let mut v = Vec::with_capacity(row.len() * 4);
     for (u, w) in row {
         v.extend_from_slice(&u.to_le_bytes());
@@ -505,22 +530,41 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
     v
 }
 
-/// Decodes [`encode_row`]; `None` if the length is not a multiple of 4.
+/// Decodes [`encode_row`]; `None` for a length or tag that is neither format.
 pub fn decode_row(bytes: &[u8]) -> Option<Vec<(u16, u16)>> {
-    if bytes.len() & 3 != 0 {
+    if bytes.len() & 3 == 0 {
+        return Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| {
+                    (
+                        u16::from_le_bytes([c[0], c[1]]),
+                        u16::from_le_bytes([c[2], c[3]]),
+                    )
+                })
+                .collect(),
+        );
+    }
+    let (&tag, rest) = bytes.split_first()?;
+    let m = usize::from(u16::from_le_bytes([*rest.first()?, *rest.get(1)?]));
+    let len = 3 + 2 * m + m.div_ceil(8);
+    let padded = len + usize::from(len.is_multiple_of(4));
+    if tag != DENSE_ROW || bytes.len() != padded {
         return None;
     }
-    Some(
-        bytes
-            .chunks_exact(4)
-            .map(|c| {
-                (
-                    u16::from_le_bytes([c[0], c[1]]),
-                    u16::from_le_bytes([c[2], c[3]]),
-                )
-            })
-            .collect(),
-    )
+    let values = &bytes[3..3 + 2 * m];
+    let bitmap = &bytes[3 + 2 * m..len];
+    let mut out = Vec::with_capacity(m);
+    for (byte_index, bits) in bitmap.iter().enumerate() {
+        let mut bits = *bits;
+        while bits != 0 {
+            let u = byte_index * 8 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let c = values.get(2 * u..2 * u + 2)?;
+            out.push((u as u16, u16::from_le_bytes([c[0], c[1]])));
+        }
+    }
+    Some(out)
 }
 
 /// Key constructors (see the module table).
@@ -937,6 +981,26 @@ mod tests {
 
     proptest! {
         #[test]
+        fn rows_roundtrip(
+            entries in proptest::collection::vec((0u16..600, 0u16..4), 0..500),
+            sorted in any::<bool>(),
+            zeros in any::<bool>(),
+        ) {
+            // Values with or without zeros on a dense or sparse set of uids, sorted or not.
+            let mut row: Vec<(u16, u16)> = entries
+                .iter()
+                .map(|(u, w)| (*u, if zeros { *w * 9000 } else { 1 + *w * 9000 }))
+                .collect();
+            if sorted {
+                row.sort_unstable();
+                row.dedup_by_key(|e| e.0);
+            }
+            let enc = encode_row(&row);
+            prop_assert!(enc.len() <= 4 * row.len());
+            prop_assert_eq!(decode_row(&enc), Some(row));
+        }
+
+        #[test]
         fn outputs_entry_roundtrips(os in proptest::collection::vec(outputs(), 0..20)) {
             let mut v = Vec::new();
             for o in &os {
@@ -948,6 +1012,25 @@ mod tests {
             }
             prop_assert_eq!(NeuronOutputs::decode_at(&v, os.len() as Uid), None);
         }
+    }
+
+    #[test]
+    fn dense_rows_are_compact_and_checked() {
+        let row: Vec<(u16, u16)> = (0..4096).map(|u| (u, 1 + u)).collect();
+        let enc = encode_row(&row);
+        assert_eq!(enc.len(), 3 + 2 * 4096 + 512);
+        assert_eq!(decode_row(&enc), Some(row));
+        // Explicit zeros survive; an unsorted row stays sparse.
+        let with_zero = vec![(0, 5), (1, 0), (2, 7), (3, 1), (5, 0)];
+        assert_eq!(encode_row(&with_zero).len(), 3 + 12 + 1 + 1); // padded
+        assert_eq!(decode_row(&encode_row(&with_zero)), Some(with_zero));
+        let unsorted = vec![(2, 5), (1, 1), (0, 7), (3, 1), (4, 9)];
+        assert_eq!(encode_row(&unsorted).len(), 20);
+        // Bad tag or length.
+        assert_eq!(decode_row(&[2, 1, 0, 5, 0, 1]), None);
+        assert_eq!(decode_row(&[1, 2, 0, 5, 0, 1]), None);
+        assert_eq!(decode_row(&[1]), None);
+        assert_eq!(decode_row(&[]), Some(vec![]));
     }
 
     #[test]
