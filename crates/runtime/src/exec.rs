@@ -2,7 +2,7 @@
 //! then the transactions in order, then the ledger check.
 
 use crate::calls::{burn_decay_factor, decayed_burn, dispatch};
-use crate::state::{keys, BlockInfo, Neuron, NeuronOutputs, State, SubnetInfo};
+use crate::state::{keys, BlockInfo, HotkeyInfo, Neuron, NeuronOutputs, State, SubnetInfo};
 use crate::store::{Overlay, StateChanges, StateStore};
 use crate::types::{
     signing_payload, BlockError, CallError, Event, Receipt, SignedTransaction, UidEmission,
@@ -306,6 +306,16 @@ pub fn epoch_inputs(
     sub: &SubnetInfo,
     now: BlockNumber,
 ) -> (EpochInputs, Vec<Neuron>) {
+    let (inputs, neurons, _) = epoch_inputs_and_hotkeys(st, sub, now);
+    (inputs, neurons)
+}
+
+/// [`epoch_inputs`], plus the hotkey record of each UID as read for its stake.
+fn epoch_inputs_and_hotkeys(
+    st: &State<'_>,
+    sub: &SubnetInfo,
+    now: BlockNumber,
+) -> (EpochInputs, Vec<Neuron>, Vec<Option<HotkeyInfo>>) {
     let netuid = sub.netuid;
     let n = sub.n;
     let cfg = st.config();
@@ -314,9 +324,10 @@ pub fn epoch_inputs(
         .into_iter()
         .map(|nr| nr.unwrap_or_else(|| Neuron::new(AccountId([0; 32]), 0)))
         .collect();
-    let stake: Vec<u64> = neurons
+    let hotkeys: Vec<Option<HotkeyInfo>> = neurons.iter().map(|nr| st.hotkey(&nr.hotkey)).collect();
+    let stake: Vec<u64> = hotkeys
         .iter()
-        .map(|nr| st.hotkey(&nr.hotkey).map(|h| h.total_stake).unwrap_or(0))
+        .map(|h| h.as_ref().map_or(0, |h| h.total_stake))
         .collect();
     let reg: Vec<u64> = neurons.iter().map(|nr| nr.block_at_registration).collect();
     let mut weights: Vec<Vec<(u16, u16)>> = st.rows(netuid, n, false);
@@ -363,7 +374,7 @@ pub fn epoch_inputs(
         weights,
         bonds: st.rows(netuid, n, true),
     };
-    (inputs, neurons)
+    (inputs, neurons, hotkeys)
 }
 
 /// Runs one subnet's epoch and pays its emission (spec §5.2 as simplified by the issue).
@@ -376,7 +387,7 @@ fn run_epoch(
     let Some(mut sub) = st.subnet(netuid) else {
         return Ok(());
     };
-    let (inputs, neurons) = epoch_inputs(st, &sub, now);
+    let (inputs, neurons, hotkeys) = epoch_inputs_and_hotkeys(st, &sub, now);
     let rao_emission = inputs.rao_emission;
     let out = match tensornet_yuma::epoch(&inputs) {
         Ok(o) => o,
@@ -432,7 +443,14 @@ fn run_epoch(
         if se == 0 && ve == 0 {
             continue;
         }
-        let Some(hk) = st.hotkey(&nr.hotkey) else {
+        // The record read for the inputs is current: only the owner hotkey's has changed
+        // since (owner cut), and each hotkey holds one UID of the subnet.
+        let hk = if nr.hotkey == sub.owner_hotkey {
+            st.hotkey(&nr.hotkey)
+        } else {
+            hotkeys.get(i).cloned().flatten()
+        };
+        let Some(hk) = hk else {
             continue;
         };
         if se > 0 || ve > 0 {

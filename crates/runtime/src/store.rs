@@ -246,13 +246,14 @@ impl<'a> Overlay<'a> {
         if let Some(e) = self.take_error() {
             return Err(e);
         }
-        let mut out = StateChanges::new();
+        let mut out = Vec::with_capacity(self.writes.len());
         for (k, v) in self.writes {
             if !self.base.holds(&k, v.as_deref())? {
-                out.insert(k, v);
+                out.push((k, v));
             }
         }
-        Ok(out)
+        // Already in key order: the map is built in bulk.
+        Ok(out.into_iter().collect())
     }
 }
 
