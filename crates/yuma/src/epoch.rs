@@ -32,6 +32,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     let n = usize::from(inp.n);
     let hp = &inp.hyperparameters;
     let owner = inp.owner_uid.map(usize::from);
+    let mut ws = Workspace::take();
 
     // §2.1 activity and the block of the last tempo (bond mask).
     let active: Vec<bool> = inp
@@ -78,25 +79,12 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     // Every value of W lies in [0, 1] (normalised rows); `w_sorted`: every row strictly
     // increasing (clipping keeps both: it only lowers values to consensus, itself a value of
     // W, and drops entries).
-    let (w, w_sorted) = masked_weights(inp, &permit_prev, owner);
+    let (w, w_sorted) = masked_weights(inp, &permit_prev, owner, std::mem::take(&mut ws.w));
 
     // §2.7 consensus, clipping, trust, incentive.
     let kappa = u16_proportion(hp.kappa);
-    let c = consensus(&w, &a, kappa, n, w_sorted);
-    // W itself is needed after clipping only when the bond penalty is not exactly 1.
+    let c = consensus(&w, &a, kappa, n, w_sorted, &mut ws.gather);
     let beta = u16_proportion(hp.bonds_penalty);
-    let w_kept = (beta != ONE).then(|| w.clone());
-    let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true);
-    let mut inc = rank_clipped.clone();
-    normalize(&mut inc);
-
-    // §2.8 weights for bonds.
-    let wb = match &w_kept {
-        None => Cow::Borrowed(&wc),
-        Some(w) => interpolate(w, &wc, beta, n),
-    };
-
-    // §2.9 bonds and dividends.
     let recently_registered: Vec<bool> = inp
         .block_at_registration
         .iter()
@@ -107,33 +95,71 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
         Q64::from_num(1_000_000u32),
     ));
     let ema_alpha = ONE.saturating_sub(bma);
-    let fast = if hp.liquid_alpha_enabled && hp.yuma3_enabled {
-        None
-    } else {
-        ema_fast(
-            &wb,
+    // Yuma‑3 with β = 1 (W_b = W̄) and sorted rows: clipping fused with the bonds EMA, W̄
+    // never stored (§2.7–§2.9.b in one pass, [`clip_ema3`]).
+    let fused = if hp.yuma3_enabled && !hp.liquid_alpha_enabled && beta == ONE && w_sorted {
+        clip_ema3(
+            &w,
+            &c,
+            &a,
             &inp.bonds,
             &recently_registered,
-            &a,
-            &inc,
             ema_alpha,
-            hp.yuma3_enabled,
-            // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
-            (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
+            std::mem::take(&mut ws.e),
         )
-    };
-    let (mut d, stored) = if let Some(r) = fast {
-        r
-    } else if hp.yuma3_enabled {
-        let b = BondRows {
-            rows: &inp.bonds,
-            n,
-            recent: &recently_registered,
-        };
-        yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
     } else {
-        let b = input_bonds(&inp.bonds, n, &recently_registered, false);
-        yuma2(&wb, b, &a, &inc, ema_alpha, n, true)
+        None
+    };
+    let (wc, vt, rank_clipped, rank_unclipped, inc, mut d, stored) = if let Some(f) = fused {
+        let mut inc = f.rank.clone();
+        normalize(&mut inc);
+        let d = dividends3_unit(&f.e, &a, &inc, n, Some(f.e_sums));
+        (w, f.trust, f.rank, f.rank_unclipped, inc, d, f.e)
+    } else {
+        // W itself is needed after clipping only when the bond penalty is not exactly 1.
+        let w_kept = (beta != ONE).then(|| w.clone());
+        let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true);
+        let mut inc = rank_clipped.clone();
+        normalize(&mut inc);
+
+        // §2.8 weights for bonds.
+        let wb = match &w_kept {
+            None => Cow::Borrowed(&wc),
+            Some(w) => interpolate(w, &wc, beta, n),
+        };
+
+        // §2.9 bonds and dividends.
+        let fast = if hp.liquid_alpha_enabled && hp.yuma3_enabled {
+            None
+        } else {
+            ema_fast(
+                &wb,
+                &inp.bonds,
+                &recently_registered,
+                &a,
+                &inc,
+                ema_alpha,
+                hp.yuma3_enabled,
+                // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
+                (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
+                std::mem::take(&mut ws.e),
+            )
+        };
+        let (d, stored) = if let Some(r) = fast {
+            r
+        } else if hp.yuma3_enabled {
+            let b = BondRows {
+                rows: &inp.bonds,
+                n,
+                recent: &recently_registered,
+            };
+            yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
+        } else {
+            let b = input_bonds(&inp.bonds, n, &recently_registered, false);
+            yuma2(&wb, b, &a, &inc, ema_alpha, n, true)
+        };
+        drop(wb);
+        (wc, vt, rank_clipped, rank_unclipped, inc, d, stored)
     };
     normalize(&mut d);
 
@@ -188,6 +214,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
             }
         })
         .collect();
+    ws.give_back(wc, stored);
     EpochOutputs {
         active,
         validator_permit: new_permit,
@@ -205,6 +232,52 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
             trust,
             pruning_scores,
         }),
+    }
+}
+
+/// Entry arrays (columns, values) of a matrix, kept for reuse.
+type Entries = (Vec<u16>, Vec<Q32>);
+
+/// Buffers reused from one epoch to the next on the same thread: the entry arrays of W
+/// (clipped in place into W̄) and of E, and the consensus gather buffer. Fresh allocations of
+/// this size come from `mmap` and are zero-filled page by page by the kernel on first touch,
+/// which cost as much as a third of a small epoch; reused buffers are only overwritten.
+/// Results never depend on the previous contents (every slot is written before it is read).
+/// A buffer above [`KEEP_MAX`] entries is freed instead of kept, which bounds the memory held
+/// between epochs to about 90 MB per thread.
+#[derive(Default)]
+struct Workspace {
+    w: Entries,
+    e: Entries,
+    gather: Vec<(i64, i64)>,
+}
+
+/// Largest buffer (in entries) a [`Workspace`] keeps between epochs.
+const KEEP_MAX: usize = 1 << 22;
+
+thread_local! {
+    static WORKSPACE: std::cell::Cell<Workspace> = std::cell::Cell::new(Workspace::default());
+}
+
+impl Workspace {
+    /// This thread's buffers (empty ones on first use).
+    fn take() -> Self {
+        WORKSPACE.with(|w| w.take())
+    }
+
+    /// Returns the buffers of W̄ and E (and the gather buffer) for the next epoch.
+    fn give_back(mut self, w: Csr, e: Csr) {
+        fn keep<T>(mut v: Vec<T>) -> Vec<T> {
+            if v.capacity() > KEEP_MAX {
+                return Vec::new();
+            }
+            v.clear();
+            v
+        }
+        self.w = (keep(w.cols), keep(w.vals));
+        self.e = (keep(e.cols), keep(e.vals));
+        self.gather = keep(std::mem::take(&mut self.gather));
+        WORKSPACE.with(|c| c.set(self));
     }
 }
 
@@ -269,42 +342,74 @@ pub(crate) fn top_k_nonzero(v: &[Q32], k: usize) -> Vec<bool> {
 /// merges), tracked during the filter pass. Proptested against [`masked_weights_reference`],
 /// the push-and-divide form.
 #[inline(never)]
-fn masked_weights(inp: &EpochInputs, permit_prev: &[bool], owner: Option<usize>) -> (Csr, bool) {
+fn masked_weights(
+    inp: &EpochInputs,
+    permit_prev: &[bool],
+    owner: Option<usize>,
+    (mut cols, mut vals): Entries,
+) -> (Csr, bool) {
     let n = usize::from(inp.n);
     let nnz: usize = (0..n)
         .filter(|i| permit_prev[*i])
         .map(|i| inp.weights[i].len())
         .sum();
-    let mut cols = vec![0u16; nnz];
-    let mut vals = vec![ZERO; nnz];
+    cols.clear();
+    cols.resize(nnz, 0);
+    vals.clear();
+    vals.resize(nnz, ZERO);
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
     let mut len = 0usize;
     let mut sorted = true;
     let reg = &inp.block_at_registration[..n];
+    let max_reg = reg.iter().copied().max().unwrap_or(0);
     for (i, permitted) in permit_prev.iter().enumerate().take(n) {
         if *permitted {
             let lu = inp.last_update[i];
             // The owner keeps its self-weight: no column equals usize::MAX.
             let self_col = if owner == Some(i) { usize::MAX } else { i };
             let row_start = len;
+            let row = &inp.weights[i];
             let mut total = 0u64;
-            // Column of the last kept entry (+1), to see whether the kept row is increasing.
-            let mut prev = 0usize;
-            for &(j, v) in &inp.weights[i] {
-                let ju = usize::from(j);
-                let keep = match reg.get(ju) {
-                    Some(r) => lu > *r && ju != self_col,
-                    None => false,
-                };
-                // len <= entries seen so far < nnz: in bounds. The raw integer is kept in
-                // the value slot until the row is normalised.
-                cols[len] = j;
-                vals[len] = Q32::from_bits(i64::from(v));
-                len += usize::from(keep);
-                total += u64::from(v) & 0u64.wrapping_sub(u64::from(keep));
-                sorted &= !keep || ju + 1 > prev;
-                prev = if keep { ju + 1 } else { prev };
+            let mut done = false;
+            if lu > max_reg {
+                // No entry is outdated: if the row is strictly increasing and in range (checked
+                // on the way), only the self-weight can go.
+                let mut increasing = true;
+                let mut prev = -1i32;
+                for &(j, v) in row {
+                    let keep = usize::from(j) != self_col;
+                    // len <= entries seen so far < nnz: in bounds. The raw integer is kept in
+                    // the value slot until the row is normalised.
+                    cols[len] = j;
+                    vals[len] = Q32::from_bits(i64::from(v));
+                    len += usize::from(keep);
+                    total += u64::from(v) & 0u64.wrapping_sub(u64::from(keep));
+                    increasing &= i32::from(j) > prev;
+                    prev = i32::from(j);
+                }
+                done = increasing && usize::try_from(prev).map_or(true, |p| p < n);
+                if !done {
+                    len = row_start;
+                    total = 0;
+                }
+            }
+            if !done {
+                // Column of the last kept entry (+1), to see whether the kept row increases.
+                let mut prev = 0usize;
+                for &(j, v) in row {
+                    let ju = usize::from(j);
+                    let keep = match reg.get(ju) {
+                        Some(r) => lu > *r && ju != self_col,
+                        None => false,
+                    };
+                    cols[len] = j;
+                    vals[len] = Q32::from_bits(i64::from(v));
+                    len += usize::from(keep);
+                    total += u64::from(v) & 0u64.wrapping_sub(u64::from(keep));
+                    sorted &= !keep || ju + 1 > prev;
+                    prev = if keep { ju + 1 } else { prev };
+                }
             }
             let row_vals = &mut vals[row_start..len];
             if total < 1 << 31 {
@@ -374,7 +479,15 @@ fn masked_weights_reference(inp: &EpochInputs, permit_prev: &[bool], owner: Opti
 #[inline(never)]
 ///
 /// `sorted`: the caller knows every row to be strictly increasing (otherwise it is checked).
-pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize, sorted: bool) -> Vec<Q32> {
+/// `buf` is a reusable gather buffer (contents ignored).
+pub(crate) fn consensus(
+    w: &Csr,
+    a: &[Q32],
+    kappa: Q32,
+    n: usize,
+    sorted: bool,
+    buf: &mut Vec<(i64, i64)>,
+) -> Vec<Q32> {
     let mut c = vec![ZERO; n];
     // Positive active stakes, normalised again.
     let rows: Vec<usize> = (0..n).filter(|i| a[*i] > ZERO).collect();
@@ -401,7 +514,8 @@ pub(crate) fn consensus(w: &Csr, a: &[Q32], kappa: Q32, n: usize, sorted: bool) 
         let mut cur: Vec<usize> = rows.iter().map(|i| w.start[*i]).collect();
         let end: Vec<usize> = rows.iter().map(|i| w.start[*i + 1]).collect();
         let pb: Vec<i64> = p.iter().map(|x| x.to_bits()).collect();
-        let mut buf: Vec<(i64, i64)> = vec![(0, 0); BLOCK * r];
+        buf.clear();
+        buf.resize(BLOCK * r, (0, 0));
         for j0 in (0..n).step_by(BLOCK) {
             let j1 = (j0 + BLOCK).min(n);
             let mut count = [0usize; BLOCK];
@@ -736,6 +850,126 @@ fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
     let r = col.iter().map(|x| Q32::from_bits(x[1] as i64)).collect();
     let ru = col.iter().map(|x| Q32::from_bits(x[2] as i64)).collect();
     (w, vt, r, ru)
+}
+
+/// What [`clip_ema3`] computes.
+struct ClipEma3 {
+    /// The new bonds E.
+    e: Csr,
+    /// Column sums of E (integers; every value in [0, 1]).
+    e_sums: Vec<u64>,
+    /// Validator trust: row sums of W̄.
+    trust: Vec<Q32>,
+    /// Rank from W̄.
+    rank: Vec<Q32>,
+    /// Legacy rank from W.
+    rank_unclipped: Vec<Q32>,
+}
+
+/// §2.7 clipping and ranks fused with the §2.9.b bonds EMA `E = α ⊗ W̄ ⊕ (1 ⊖ α) ⊗ B`
+/// (`B = stored ⊘ 65535`), for Yuma‑3 with β = 1 (so W_b = W̄) and a constant α: each row
+/// of W is clipped while it is merged with the stored bond row, and W̄ is never stored.
+///
+/// Requires every row of W strictly increasing with values in [0, 1] (the caller knows
+/// this), and checks the rest: A, C, α and 1 − α in [0, 1], stored rows strictly
+/// increasing, fewer than 2^30 entries; `None` otherwise. In [0, 1] the integer forms are
+/// the saturating operations (see [`clip_and_rank_unit`] and [`ema_fast`]). A dropped entry
+/// (consensus 0) has the clipped value 0, which adds nothing to trust, rank or E (the merge
+/// would give `(1 ⊖ α) ⊗ b` for its column either way), so no entry needs a drop flag.
+/// Proptested against [`clip_and_rank`] followed by [`mat_ema`].
+#[inline(never)]
+fn clip_ema3(
+    w: &Csr,
+    c: &[Q32],
+    a: &[Q32],
+    bonds: &[SparseRow],
+    recent: &[bool],
+    alpha: Q32,
+    (mut cols, mut vals): Entries,
+) -> Option<ClipEma3> {
+    let n = w.rows();
+    let one_minus = ONE.saturating_sub(alpha);
+    let bonds_nnz: usize = bonds.iter().map(Vec::len).sum();
+    if bonds.len() != n
+        || c.len() != n
+        || a.len() != n
+        || w.cols.len().saturating_add(bonds_nnz) >= 1 << 30
+        || !all_unit(&[alpha, one_minus])
+        || !all_unit(a)
+        || !all_unit(c)
+        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
+    {
+        return None;
+    }
+    let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
+    let cap = w.cols.len() + bonds_nnz;
+    cols.clear();
+    cols.resize(cap, 0);
+    vals.clear();
+    vals.resize(cap, ZERO);
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0usize);
+    // Per column: consensus, rank, unclipped rank, E sum.
+    let mut col: Vec<[u64; 4]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0, 0]).collect();
+    let mut trust = vec![ZERO; n];
+    let mut len = 0usize;
+    for (i, row) in bonds.iter().enumerate() {
+        let ai = a[i].to_bits() as u64;
+        let (nc, nv) = (w.row_cols(i), w.row_vals(i));
+        let mut t = 0u64;
+        // Clips entry x of the W row: updates the ranks and trust, returns α ⊗ w̄.
+        let mut clip = |x: usize, col: &mut [[u64; 4]]| -> u64 {
+            let v = nv[x].to_bits() as u64;
+            let cj = &mut col[usize::from(nc[x])];
+            cj[2] += mul_unit(ai, v);
+            let kept = cj[0].min(v);
+            t += kept;
+            cj[1] += mul_unit(ai, kept);
+            mul_unit(al, kept)
+        };
+        // Writes one E entry (kept when positive); len <= entries merged so far < cap.
+        let mut put = |len: &mut usize, col: &mut [[u64; 4]], j: u16, v: u64| {
+            cols[*len] = j;
+            vals[*len] = Q32::from_bits(v as i64);
+            col[usize::from(j)][3] += v;
+            *len += usize::from(v > 0);
+        };
+        let mut x = 0usize;
+        for &(oj, ov) in row {
+            let oju = usize::from(oj);
+            if !matches!(recent.get(oju), Some(false)) {
+                continue;
+            }
+            while x < nc.len() && nc[x] < oj {
+                let v = clip(x, &mut col);
+                put(&mut len, &mut col, nc[x], v);
+                x += 1;
+            }
+            let mut v = mul_unit(om, u16_proportion(ov).to_bits() as u64);
+            if x < nc.len() && nc[x] == oj {
+                v += clip(x, &mut col);
+                x += 1;
+            }
+            put(&mut len, &mut col, oj, v);
+        }
+        while x < nc.len() {
+            let v = clip(x, &mut col);
+            put(&mut len, &mut col, nc[x], v);
+            x += 1;
+        }
+        trust[i] = Q32::from_bits(t as i64);
+        start.push(len);
+    }
+    cols.truncate(len);
+    vals.truncate(len);
+    let q = |k: usize| col.iter().map(|x| Q32::from_bits(x[k] as i64)).collect();
+    Some(ClipEma3 {
+        rank: q(1),
+        rank_unclipped: q(2),
+        e_sums: col.iter().map(|x| x[3]).collect(),
+        trust,
+        e: Csr { start, cols, vals },
+    })
 }
 
 /// §2.8 `interpolate(W, W̄, β)`: `W` for β = 0, `W̄` for β = 1, otherwise per ascending
@@ -1238,6 +1472,7 @@ fn ema_fast(
     alpha: Q32,
     yuma3: bool,
     known: Option<bool>,
+    buf: Entries,
 ) -> Option<(Vec<Q32>, Csr)> {
     let n = wb.rows();
     let one_minus = ONE.saturating_sub(alpha);
@@ -1262,6 +1497,7 @@ fn ema_fast(
         let (e, sums) = ema_merge(
             wb,
             bonds,
+            buf,
             al,
             om,
             live,
@@ -1297,6 +1533,7 @@ fn ema_fast(
     let (mut e, esum) = ema_merge(
         wb,
         bonds,
+        buf,
         al,
         om,
         live,
@@ -1341,9 +1578,11 @@ fn ema_fast(
 /// columns. Both rows are strictly increasing and every value in [0, 1]. Returns E and its
 /// column sums.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn ema_merge(
     wb: &Csr,
     bonds: &[SparseRow],
+    (mut cols, mut vals): Entries,
     al: u64,
     om: u64,
     live: impl Fn(usize) -> bool,
@@ -1352,8 +1591,10 @@ fn ema_merge(
 ) -> (Csr, Vec<u64>) {
     let n = wb.rows();
     let cap = wb.cols.len() + bonds.iter().map(Vec::len).sum::<usize>();
-    let mut cols = vec![0u16; cap];
-    let mut vals = vec![ZERO; cap];
+    cols.clear();
+    cols.resize(cap, 0);
+    vals.clear();
+    vals.resize(cap, ZERO);
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
     let mut sums = vec![0u64; n];
@@ -1767,8 +2008,8 @@ mod tests {
         #[test]
         fn consensus_equals_the_literal_quickselect((w, a, kappa, n) in arb_case()) {
             let sorted = (0..n).all(|i| w.row_is_sorted(i));
-            prop_assert_eq!(consensus(&w, &a, kappa, n, sorted), consensus_literal(&w, &a, kappa, n));
-            prop_assert_eq!(consensus(&w, &a, kappa, n, false), consensus_literal(&w, &a, kappa, n));
+            prop_assert_eq!(consensus(&w, &a, kappa, n, sorted, &mut Vec::new()), consensus_literal(&w, &a, kappa, n));
+            prop_assert_eq!(consensus(&w, &a, kappa, n, false, &mut Vec::new()), consensus_literal(&w, &a, kappa, n));
         }
 
         #[test]
@@ -1789,7 +2030,7 @@ mod tests {
         ) {
             let inp = test_inputs(n, rows, lu, reg);
             let owner = owner.map(usize::from);
-            let (w, sorted) = masked_weights(&inp, &permit, owner);
+            let (w, sorted) = masked_weights(&inp, &permit, owner, Entries::default());
             prop_assert_eq!(sorted, (0..n).all(|i| w.row_is_sorted(i)));
             prop_assert_eq!(w, masked_weights_reference(&inp, &permit, owner));
         }
@@ -1837,8 +2078,8 @@ mod tests {
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             let alpha = u16_proportion(alpha);
-            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None);
-            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true)));
+            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, Entries::default());
+            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), Entries::default()));
             prop_assert!(fast.is_some());
             let want = if yuma3_mode {
                 let e = mat_ema(&wb, &input_bonds(&bonds, n, &recent, true), alpha, n);
@@ -1847,6 +2088,64 @@ mod tests {
                 yuma2(&wb, input_bonds(&bonds, n, &recent, false), &a, &inc, alpha, n, false)
             };
             prop_assert_eq!(fast, Some(want));
+        }
+
+        #[test]
+        fn clip_ema3_equals_clipping_then_the_ema(
+            (n, wrows, brows, a, c, recent, alpha) in (1usize..30).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(prop_oneof![Just(0i64), unit], n),
+                    prop::collection::vec(prop::bool::weighted(0.2), n),
+                    prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
+                )
+            }),
+        ) {
+            let mut w = Csr::with_capacity(n, 0);
+            for row in &wrows {
+                let mut row = row.clone();
+                row.sort_unstable_by_key(|e| e.0);
+                row.dedup_by_key(|e| e.0);
+                for (j, v) in row {
+                    w.push(j, Q32::from_bits(v));
+                }
+                w.end_row();
+            }
+            let bonds: Vec<SparseRow> = brows
+                .into_iter()
+                .map(|mut row| {
+                    row.sort_unstable_by_key(|e| e.0);
+                    row.dedup_by_key(|e| e.0);
+                    row
+                })
+                .collect();
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
+            let alpha = u16_proportion(alpha);
+            let f = clip_ema3(&w, &c, &a, &bonds, &recent, alpha, Entries::default());
+            prop_assert!(f.is_some());
+            let f = f.unwrap();
+            let (wc, vt, r, ru) = clip_and_rank_generic(w, &c, &a);
+            let e = mat_ema(&wc, &input_bonds(&bonds, n, &recent, true), alpha, n);
+            let mut sums = vec![0u64; n];
+            for (j, v) in e.cols.iter().zip(&e.vals) {
+                sums[usize::from(*j)] += v.to_bits() as u64;
+            }
+            prop_assert_eq!(f.e, e);
+            prop_assert_eq!(f.e_sums, sums);
+            prop_assert_eq!(f.trust, vt);
+            prop_assert_eq!(f.rank, r);
+            prop_assert_eq!(f.rank_unclipped, ru);
         }
 
         #[test]
@@ -2138,7 +2437,7 @@ mod tests {
         let inp = test_inputs(n, rows, vec![10; n], vec![0; n]);
         let permit = vec![true; n];
         for owner in [None, Some(0)] {
-            let (w, _) = masked_weights(&inp, &permit, owner);
+            let (w, _) = masked_weights(&inp, &permit, owner, Entries::default());
             assert_eq!(w, masked_weights_reference(&inp, &permit, owner));
             assert!(w.vals.iter().any(|v| *v != ZERO));
         }
