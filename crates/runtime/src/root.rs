@@ -204,7 +204,10 @@ impl StateRoot {
             .zip(changes.values())
             .map(|(kh, v)| (kh, v.as_ref().and_then(|_| vhs.next())))
             .collect();
-        leaves.sort_unstable_by_key(|a| a.0);
+        // Key-hash order, comparing the first 8 bytes as one integer first.
+        let head =
+            |h: &[u8; 32]| u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+        leaves.sort_unstable_by(|a, b| head(&a.0).cmp(&head(&b.0)).then_with(|| a.0.cmp(&b.0)));
         // The touched buckets, in bucket order, with their new leaves.
         let mut touched: Vec<(usize, Vec<Leaf>)> = Vec::new();
         let mut entries = self.entries;

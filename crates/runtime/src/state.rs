@@ -886,11 +886,11 @@ impl<'a> State<'a> {
         let mut prefix = vec![keys::NEURON];
         prefix.extend_from_slice(&n.to_be_bytes());
         let outs = self.overlay.get(&keys::outputs(n)).unwrap_or_default();
-        for (k, v) in self.overlay.scan_prefix(&prefix) {
+        self.overlay.for_each_prefix(&prefix, &mut |k, mut v| {
             let Some(uid) = k.get(3..5).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
-                continue;
+                return;
             };
-            match NeuronRecord::decode(&mut v.as_slice()) {
+            match NeuronRecord::decode(&mut v) {
                 Ok(rec) => {
                     if let Some(slot) = out.get_mut(usize::from(uid)) {
                         let o = NeuronOutputs::decode_at(&outs, uid).unwrap_or_default();
@@ -901,7 +901,7 @@ impl<'a> State<'a> {
                     .overlay
                     .fail(StoreError(format!("corrupt neuron {n}/{uid}: {e}"))),
             }
-        }
+        });
         out
     }
 
@@ -910,11 +910,11 @@ impl<'a> State<'a> {
         let mut out = vec![Vec::new(); usize::from(count)];
         let mut prefix = vec![if bonds { keys::BONDS } else { keys::WEIGHTS }];
         prefix.extend_from_slice(&n.to_be_bytes());
-        for (k, v) in self.overlay.scan_prefix(&prefix) {
+        self.overlay.for_each_prefix(&prefix, &mut |k, v| {
             let Some(uid) = k.get(3..5).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
-                continue;
+                return;
             };
-            match decode_row(&v) {
+            match decode_row(v) {
                 Some(row) => {
                     if let Some(slot) = out.get_mut(usize::from(uid)) {
                         *slot = row;
@@ -924,7 +924,7 @@ impl<'a> State<'a> {
                     .overlay
                     .fail(StoreError(format!("corrupt row {n}/{uid}"))),
             }
-        }
+        });
         out
     }
 

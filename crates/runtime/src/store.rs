@@ -25,6 +25,19 @@ pub trait StateStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every `(key, value)` whose key starts with `prefix`, in ascending key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError>;
+    /// Calls `f` on every `(key, value)` whose key starts with `prefix`, in ascending key
+    /// order: [`StateStore::scan_prefix`] without collecting (a store may override it to
+    /// avoid copying keys and values).
+    fn for_each_prefix(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<(), StoreError> {
+        for (k, v) in self.scan_prefix(prefix)? {
+            f(&k, &v);
+        }
+        Ok(())
+    }
     /// True when `key` holds exactly `value` (`None`: the key is absent). A store may
     /// override this to compare without copying the stored value.
     fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
@@ -80,6 +93,20 @@ impl StateStore for MemStore {
     }
     fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
         Ok(self.map.get(key).map(|v| v.as_slice()) == value)
+    }
+    fn for_each_prefix(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<(), StoreError> {
+        for (k, v) in self
+            .map
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+        {
+            f(k, v);
+        }
+        Ok(())
     }
     fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
         Ok(self
@@ -221,6 +248,25 @@ impl<'a> Overlay<'a> {
         out
     }
 
+    /// Calls `f` on every live `(key, value)` under `prefix`, in key order, through the
+    /// pending writes ([`Overlay::scan_prefix`] without copying when nothing under the prefix
+    /// is pending).
+    pub fn for_each_prefix(&self, prefix: &[u8], f: &mut dyn FnMut(&[u8], &[u8])) {
+        let pending = self
+            .writes
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .next()
+            .is_some();
+        if pending {
+            for (k, v) in self.scan_prefix(prefix) {
+                f(&k, &v);
+            }
+        } else if let Err(e) = self.base.for_each_prefix(prefix, f) {
+            self.fail(e);
+        }
+    }
+
     /// Keeps the current transaction's writes.
     pub fn commit_tx(&mut self) {
         self.undo.clear();
@@ -274,6 +320,11 @@ mod tests {
         o.delete(b"a1".to_vec());
         let scan: Vec<_> = o.scan_prefix(b"a").into_iter().map(|(k, _)| k).collect();
         assert_eq!(scan, vec![b"a2".to_vec(), b"a3".to_vec()]);
+        for prefix in [b"a".as_slice(), b"b", b""] {
+            let mut visited = Vec::new();
+            o.for_each_prefix(prefix, &mut |k, v| visited.push((k.to_vec(), v.to_vec())));
+            assert_eq!(visited, o.scan_prefix(prefix));
+        }
         o.rollback_tx();
         assert_eq!(o.get(b"a1"), Some(b"x".to_vec()));
         o.put(b"a2".to_vec(), b"y".to_vec()); // same value: no change
