@@ -142,6 +142,7 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
                 hp.yuma3_enabled,
                 // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
                 (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
+                w_kept.is_none().then_some(rank_clipped.as_slice()),
                 std::mem::take(&mut ws.e),
             )
         };
@@ -207,7 +208,17 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
                     .row_cols(i)
                     .iter()
                     .zip(stored.row_vals(i))
-                    .map(|(j, v)| (*j, proportion_to_u16(*v)))
+                    .map(|(j, v)| {
+                        let b = v.to_bits();
+                        // In [0, 1] (always, on the fast paths) the conversion is
+                        // `floor(b · 65535 / 2^32)` without a branch; 1 gives 65535.
+                        let p = if (0..=1i64 << 32).contains(&b) {
+                            ((b as u64 * 65535) >> 32) as u16
+                        } else {
+                            proportion_to_u16(*v)
+                        };
+                        (*j, p)
+                    })
                     .collect()
             } else {
                 Vec::new()
@@ -267,11 +278,12 @@ impl Workspace {
 
     /// Returns the buffers of W̄ and E (and the gather buffer) for the next epoch.
     fn give_back(mut self, w: Csr, e: Csr) {
-        fn keep<T>(mut v: Vec<T>) -> Vec<T> {
+        // Contents are kept (not cleared): the next epoch overwrites every slot it reads, and
+        // resizing then only fills the part beyond the old length.
+        fn keep<T>(v: Vec<T>) -> Vec<T> {
             if v.capacity() > KEEP_MAX {
                 return Vec::new();
             }
-            v.clear();
             v
         }
         self.w = (keep(w.cols), keep(w.vals));
@@ -353,9 +365,9 @@ fn masked_weights(
         .filter(|i| permit_prev[*i])
         .map(|i| inp.weights[i].len())
         .sum();
-    cols.clear();
+    // Stale contents from an earlier epoch are overwritten before they are read; only the
+    // part beyond the old length is filled.
     cols.resize(nnz, 0);
-    vals.clear();
     vals.resize(nnz, ZERO);
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
@@ -514,7 +526,7 @@ pub(crate) fn consensus(
         let mut cur: Vec<usize> = rows.iter().map(|i| w.start[*i]).collect();
         let end: Vec<usize> = rows.iter().map(|i| w.start[*i + 1]).collect();
         let pb: Vec<i64> = p.iter().map(|x| x.to_bits()).collect();
-        buf.clear();
+        // Every slot read was written in this block (stale contents are never read).
         buf.resize(BLOCK * r, (0, 0));
         for j0 in (0..n).step_by(BLOCK) {
             let j1 = (j0 + BLOCK).min(n);
@@ -903,9 +915,8 @@ fn clip_ema3(
     }
     let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
     let cap = w.cols.len() + bonds_nnz;
-    cols.clear();
+    // Slots are written before they are read: stale contents are harmless.
     cols.resize(cap, 0);
-    vals.clear();
     vals.resize(cap, ZERO);
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
@@ -1413,28 +1424,27 @@ fn yuma2(
 
 /// Exact `v ⊘ s` per column for `0 ≤ v ≤ s` (a value and a sum or maximum it is part of):
 /// the quotient is at most 1, so `⊘` is `floor(v · 2^32 / s)`; `v` is left unchanged where
-/// `s = 0` (the column is all zero), as the saturating path does.
+/// `s = 0` (the column is all zero), as the saturating path does: there `v = 0`, and it is
+/// divided by 1 instead.
 struct UnitDivs {
-    sums: Vec<u64>,
     divs: Vec<Divider>,
 }
 
 impl UnitDivs {
     fn new(sums: Vec<u64>) -> Self {
         let divs = sums.iter().map(|s| Divider::new((*s).max(1))).collect();
-        UnitDivs { sums, divs }
+        UnitDivs { divs }
     }
 
     #[inline(always)]
     fn div(&self, j: usize, v: Q32) -> Q32 {
-        let s = self.sums[j];
+        let d = &self.divs[j];
         let v = v.to_bits() as u64;
-        let q = if s == 0 {
-            v
-        } else if v < 1 << 32 {
-            self.divs[j].div(v << 32)
+        let q = if v < 1 << 32 {
+            d.div(v << 32)
         } else {
-            ((u128::from(v) << 32) / u128::from(s)) as u64
+            // v = 1 (so s >= 1 and the quotient is at most 1).
+            ((u128::from(v) << 32) / u128::from(d.divisor())) as u64
         };
         Q32::from_bits(q as i64)
     }
@@ -1460,7 +1470,8 @@ impl UnitDivs {
 ///
 /// `known`: `Some(sorted)` when the caller knows `Wb` to lie in [0, 1], with `sorted` true
 /// when it also knows every row of `Wb` to be strictly increasing; what is not known is
-/// checked.
+/// checked. `dsum_known`: the column sums of `Wb ⊗ A` if the caller has them: with `Wb = W̄`
+/// they are the clipped rank `R[j] = Σ_i A[i] ⊗ W̄[i,j]` (the same products and sums).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn ema_fast(
@@ -1472,6 +1483,7 @@ fn ema_fast(
     alpha: Q32,
     yuma3: bool,
     known: Option<bool>,
+    dsum_known: Option<&[Q32]>,
     buf: Entries,
 ) -> Option<(Vec<Q32>, Csr)> {
     let n = wb.rows();
@@ -1523,12 +1535,18 @@ fn ema_fast(
     // q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S) for S > 0; v (= 0) unchanged for S = 0.
     let bdiv: Vec<Divider> = bsum.iter().map(|s| Divider::new((*s).max(1))).collect();
     let ab: Vec<u64> = a.iter().map(|x| x.to_bits() as u64).collect();
-    let mut dsum = vec![0u64; n];
-    for (i, ai) in ab.iter().enumerate() {
-        for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
-            dsum[usize::from(*j)] += mul_unit(v.to_bits() as u64, *ai);
+    let dsum = match dsum_known {
+        Some(r) => r.iter().map(|x| x.to_bits() as u64).collect(),
+        None => {
+            let mut dsum = vec![0u64; n];
+            for (i, ai) in ab.iter().enumerate() {
+                for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
+                    dsum[usize::from(*j)] += mul_unit(v.to_bits() as u64, *ai);
+                }
+            }
+            dsum
         }
-    }
+    };
     let ddiv = UnitDivs::new(dsum);
     let (mut e, esum) = ema_merge(
         wb,
@@ -1591,9 +1609,8 @@ fn ema_merge(
 ) -> (Csr, Vec<u64>) {
     let n = wb.rows();
     let cap = wb.cols.len() + bonds.iter().map(Vec::len).sum::<usize>();
-    cols.clear();
+    // Slots are written before they are read: stale contents are harmless.
     cols.resize(cap, 0);
-    vals.clear();
     vals.resize(cap, ZERO);
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
@@ -2078,8 +2095,17 @@ mod tests {
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             let alpha = u16_proportion(alpha);
-            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, Entries::default());
-            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), Entries::default()));
+            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, None, Entries::default());
+            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), None, Entries::default()));
+            // The rank of `Wb` (as from clipping) as the ΔB column sums.
+            let mut rank = vec![ZERO; n];
+            for (i, ai) in a.iter().enumerate() {
+                for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
+                    let r = &mut rank[usize::from(*j)];
+                    *r = sadd(*r, mul(*ai, *v));
+                }
+            }
+            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), Some(&rank), Entries::default()));
             prop_assert!(fast.is_some());
             let want = if yuma3_mode {
                 let e = mat_ema(&wb, &input_bonds(&bonds, n, &recent, true), alpha, n);
