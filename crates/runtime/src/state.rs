@@ -514,11 +514,13 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
         let mut v = vec![0u8; dense_len + pad];
         v[0] = DENSE_ROW;
         v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
-        let bitmap = 3 + 2 * m;
+        let (values, bitmap) = v[3..].split_at_mut(2 * m);
         for (u, w) in row {
             let u = usize::from(*u);
-            v[3 + 2 * u..5 + 2 * u].copy_from_slice(&w.to_le_bytes());
-            v[bitmap + u / 8] |= 1 << (u % 8);
+            if let (Some(c), Some(b)) = (values.get_mut(2 * u..2 * u + 2), bitmap.get_mut(u / 8)) {
+                c.copy_from_slice(&w.to_le_bytes());
+                *b |= 1 << (u % 8);
+            }
         }
         return v;
     }
@@ -555,13 +557,23 @@ pub fn decode_row(bytes: &[u8]) -> Option<Vec<(u16, u16)>> {
     let values = &bytes[3..3 + 2 * m];
     let bitmap = &bytes[3 + 2 * m..len];
     let mut out = Vec::with_capacity(m);
-    for (byte_index, bits) in bitmap.iter().enumerate() {
+    for (byte_index, (bits, vals)) in bitmap.iter().zip(values.chunks(16)).enumerate() {
+        let base = byte_index * 8;
+        if *bits == 0xFF && vals.len() == 16 {
+            // All eight present (the common case of a row on every UID).
+            out.extend(
+                vals.chunks_exact(2)
+                    .enumerate()
+                    .map(|(i, c)| ((base + i) as u16, u16::from_le_bytes([c[0], c[1]]))),
+            );
+            continue;
+        }
         let mut bits = *bits;
         while bits != 0 {
-            let u = byte_index * 8 + bits.trailing_zeros() as usize;
+            let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let c = values.get(2 * u..2 * u + 2)?;
-            out.push((u as u16, u16::from_le_bytes([c[0], c[1]])));
+            let c = vals.get(2 * i..2 * i + 2)?;
+            out.push(((base + i) as u16, u16::from_le_bytes([c[0], c[1]])));
         }
     }
     Some(out)
