@@ -28,6 +28,7 @@
 use crate::store::{StateChanges, StateStore, StoreError};
 use blake2b_simd::many::{hash_many, HashManyJob};
 use blake2b_simd::Params;
+use std::ops::Range;
 use tensornet_primitives::Hash32;
 
 /// Bits of a key hash that choose its bucket.
@@ -61,7 +62,9 @@ pub struct StateRoot {
 pub struct RootUpdate {
     root: Hash32,
     entries: usize,
-    buckets: Vec<(usize, Vec<Leaf>)>,
+    /// Touched buckets and the range of their new leaves in `leaves`.
+    buckets: Vec<(usize, Range<usize>)>,
+    leaves: Vec<Leaf>,
     nodes: Vec<Vec<(usize, [u8; 32])>>,
 }
 
@@ -111,9 +114,9 @@ fn bucket_of(kh: &[u8; 32]) -> usize {
     usize::from(u16::from_be_bytes([kh[0], kh[1]]))
 }
 
-/// `old` (sorted leaves) with `changes` (sorted by key hash; `None` deletes) applied.
-fn merge_bucket(old: &[Leaf], changes: &[([u8; 32], Option<[u8; 32]>)]) -> Vec<Leaf> {
-    let mut out = Vec::with_capacity(old.len() + changes.len());
+/// Appends `old` (sorted leaves) with `changes` (sorted by key hash; `None` deletes) applied
+/// to `out`.
+fn merge_bucket(old: &[Leaf], changes: &[([u8; 32], Option<[u8; 32]>)], out: &mut Vec<Leaf>) {
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < changes.len() {
         let take_change = match (old.get(i), changes.get(j)) {
@@ -140,7 +143,6 @@ fn merge_bucket(old: &[Leaf], changes: &[([u8; 32], Option<[u8; 32]>)]) -> Vec<L
             i += 1;
         }
     }
-    out
 }
 
 impl StateRoot {
@@ -208,9 +210,8 @@ impl StateRoot {
         let head =
             |h: &[u8; 32]| u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
         leaves.sort_unstable_by(|a, b| head(&a.0).cmp(&head(&b.0)).then_with(|| a.0.cmp(&b.0)));
-        // The touched buckets, in bucket order, with their new leaves.
-        let mut touched: Vec<(usize, Vec<Leaf>)> = Vec::new();
-        let mut entries = self.entries;
+        // The touched buckets, in bucket order: (bucket, leaves index j where its changes end).
+        let mut groups: Vec<(usize, usize)> = Vec::new();
         let mut i = 0;
         while i < leaves.len() {
             let b = bucket_of(&leaves[i].0);
@@ -218,26 +219,36 @@ impl StateRoot {
             while j < leaves.len() && bucket_of(&leaves[j].0) == b {
                 j += 1;
             }
-            let old = &self.buckets[b];
-            let new = merge_bucket(old, &leaves[i..j]);
-            entries = entries + new.len() - old.len();
-            touched.push((b, new));
+            groups.push((b, j));
             i = j;
         }
-        // Bucket hashes: the preimages of the non-empty touched buckets in one buffer.
-        let mut buf = Vec::with_capacity(touched.iter().map(|t| 1 + 64 * t.1.len()).sum());
-        let mut spans = Vec::with_capacity(touched.len());
-        for (_, leaves) in &touched {
-            if leaves.is_empty() {
-                continue;
+        // The old sizes, read in one independent pass (the loads overlap).
+        let old_len: usize = groups.iter().map(|(b, _)| self.buckets[*b].len()).sum();
+        // The new leaves of every touched bucket in one vector, and the bucket preimages in
+        // one buffer.
+        let mut new_leaves: Vec<Leaf> = Vec::with_capacity(old_len + leaves.len());
+        let mut touched: Vec<(usize, Range<usize>)> = Vec::with_capacity(groups.len());
+        let mut buf = Vec::with_capacity(64 * (old_len + leaves.len()) + groups.len());
+        let mut spans = Vec::with_capacity(groups.len());
+        let mut entries = self.entries;
+        let mut i = 0;
+        for (b, j) in groups {
+            let old = &self.buckets[b];
+            let start = new_leaves.len();
+            merge_bucket(old, &leaves[i..j], &mut new_leaves);
+            i = j;
+            let r = start..new_leaves.len();
+            entries = entries + r.len() - old.len();
+            if !r.is_empty() {
+                let at = buf.len();
+                buf.push(0u8);
+                for (k, v) in &new_leaves[r.clone()] {
+                    buf.extend_from_slice(k);
+                    buf.extend_from_slice(v);
+                }
+                spans.push(at..buf.len());
             }
-            let start = buf.len();
-            buf.push(0u8);
-            for (k, v) in leaves {
-                buf.extend_from_slice(k);
-                buf.extend_from_slice(v);
-            }
-            spans.push(start..buf.len());
+            touched.push((b, r));
         }
         let hashes = hash_all(
             &params,
@@ -248,8 +259,8 @@ impl StateRoot {
         nodes.push(
             touched
                 .iter()
-                .map(|(b, leaves)| {
-                    let h = if leaves.is_empty() {
+                .map(|(b, r)| {
+                    let h = if r.is_empty() {
                         [0; 32]
                     } else {
                         hs.next().unwrap_or([0; 32])
@@ -307,14 +318,17 @@ impl StateRoot {
             root,
             entries,
             buckets: touched,
+            leaves: new_leaves,
             nodes,
         }
     }
 
     /// Applies an update computed by [`StateRoot::preview`] on this same tree.
     pub fn commit(&mut self, update: RootUpdate) {
-        for (b, leaves) in update.buckets {
-            self.buckets[b] = leaves;
+        for (b, r) in update.buckets {
+            let bucket = &mut self.buckets[b];
+            bucket.clear();
+            bucket.extend_from_slice(&update.leaves[r]);
         }
         self.entries = update.entries;
         for (level, m) in update.nodes.into_iter().enumerate() {
