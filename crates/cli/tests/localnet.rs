@@ -29,8 +29,8 @@ fn one_network_at_a_time() -> MutexGuard<'static, ()> {
     NETWORKS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Kills the `tensornet localnet` child if the test fails before it exits (it stops its own
-/// children on SIGTERM; SIGKILL leaves them to die with their parent's pipes).
+/// Stops the `tensornet localnet` child if the test fails before it exits: SIGTERM, on which
+/// it stops its own children (node and daemons), then SIGKILL if it is still there after 5 s.
 struct KillOnDrop(std::process::Child);
 
 impl Drop for KillOnDrop {
