@@ -713,8 +713,10 @@ impl<'a> State<'a> {
 
     /// Reads and decodes.
     pub fn get<T: Decode>(&self, key: &[u8]) -> Option<T> {
-        let bytes = self.overlay.get(key)?;
-        match T::decode(&mut bytes.as_slice()) {
+        match self
+            .overlay
+            .read(key, |b| b.map(|mut b| T::decode(&mut b)))?
+        {
             Ok(v) => Some(v),
             Err(e) => {
                 self.overlay.fail(StoreError(format!(

@@ -38,6 +38,13 @@ pub trait StateStore {
         }
         Ok(())
     }
+    /// Calls `f` on the value stored under `key` (`None` if absent): [`StateStore::get`]
+    /// without the copy, where a store can lend its bytes.
+    fn read(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        let v = self.get(key)?;
+        f(v.as_deref());
+        Ok(())
+    }
     /// True when `key` holds exactly `value` (`None`: the key is absent). A store may
     /// override this to compare without copying the stored value.
     fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
@@ -93,6 +100,10 @@ impl StateStore for MemStore {
     }
     fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
         Ok(self.map.get(key).map(|v| v.as_slice()) == value)
+    }
+    fn read(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        f(self.map.get(key).map(|v| v.as_slice()));
+        Ok(())
     }
     fn for_each_prefix(
         &self,
@@ -173,6 +184,22 @@ impl<'a> Overlay<'a> {
                 self.fail(e);
                 None
             }
+        }
+    }
+
+    /// `f` of the value under `key` through the pending writes (`None`: absent, or a store
+    /// failure, which is recorded): [`Overlay::get`] without copying the value.
+    pub fn read<R>(&self, key: &[u8], mut f: impl FnMut(Option<&[u8]>) -> R) -> R {
+        if let Some(v) = self.writes.get(key) {
+            return f(v.as_deref());
+        }
+        let mut out = None;
+        if let Err(e) = self.base.read(key, &mut |v| out = Some(f(v))) {
+            self.fail(e);
+        }
+        match out {
+            Some(r) => r,
+            None => f(None),
         }
     }
 
@@ -320,6 +347,9 @@ mod tests {
         o.delete(b"a1".to_vec());
         let scan: Vec<_> = o.scan_prefix(b"a").into_iter().map(|(k, _)| k).collect();
         assert_eq!(scan, vec![b"a2".to_vec(), b"a3".to_vec()]);
+        for key in [b"a1".as_slice(), b"a2", b"a3", b"zz"] {
+            assert_eq!(o.read(key, |v| v.map(|v| v.to_vec())), o.get(key));
+        }
         for prefix in [b"a".as_slice(), b"b", b""] {
             let mut visited = Vec::new();
             o.for_each_prefix(prefix, &mut |k, v| visited.push((k.to_vec(), v.to_vec())));
