@@ -110,58 +110,69 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     } else {
         None
     };
-    let (wc, vt, rank_clipped, rank_unclipped, inc, mut d, stored) = if let Some(f) = fused {
-        let mut inc = f.rank.clone();
-        normalize(&mut inc);
-        let d = dividends3_unit(&f.e, &a, &inc, n, Some(f.e_sums));
-        (w, f.trust, f.rank, f.rank_unclipped, inc, d, f.e)
-    } else {
-        // W itself is needed after clipping only when the bond penalty is not exactly 1.
-        let w_kept = (beta != ONE).then(|| w.clone());
-        let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true);
-        let mut inc = rank_clipped.clone();
-        normalize(&mut inc);
-
-        // §2.8 weights for bonds.
-        let wb = match &w_kept {
-            None => Cow::Borrowed(&wc),
-            Some(w) => interpolate(w, &wc, beta, n),
-        };
-
-        // §2.9 bonds and dividends.
-        let fast = if hp.liquid_alpha_enabled && hp.yuma3_enabled {
-            None
-        } else {
-            ema_fast(
-                &wb,
-                &inp.bonds,
-                &recently_registered,
-                &a,
-                &inc,
-                ema_alpha,
-                hp.yuma3_enabled,
-                // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
-                (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
-                w_kept.is_none().then_some(rank_clipped.as_slice()),
-                std::mem::take(&mut ws.e),
+    // `bonds_out`: the stored bond rows when a fast path formed them with the dividends.
+    let (wc, vt, rank_clipped, rank_unclipped, inc, mut d, stored, bonds_out) =
+        if let Some(f) = fused {
+            let mut inc = f.rank.clone();
+            normalize(&mut inc);
+            let (d, bonds) = dividends3_out(&f.e, &a, &inc, &f.e_sums, &new_permit);
+            (
+                w,
+                f.trust,
+                f.rank,
+                f.rank_unclipped,
+                inc,
+                d,
+                f.e,
+                Some(bonds),
             )
-        };
-        let (d, stored) = if let Some(r) = fast {
-            r
-        } else if hp.yuma3_enabled {
-            let b = BondRows {
-                rows: &inp.bonds,
-                n,
-                recent: &recently_registered,
-            };
-            yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
         } else {
-            let b = input_bonds(&inp.bonds, n, &recently_registered, false);
-            yuma2(&wb, b, &a, &inc, ema_alpha, n, true)
+            // W itself is needed after clipping only when the bond penalty is not exactly 1.
+            let w_kept = (beta != ONE).then(|| w.clone());
+            let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true);
+            let mut inc = rank_clipped.clone();
+            normalize(&mut inc);
+
+            // §2.8 weights for bonds.
+            let wb = match &w_kept {
+                None => Cow::Borrowed(&wc),
+                Some(w) => interpolate(w, &wc, beta, n),
+            };
+
+            // §2.9 bonds and dividends.
+            let fast = if hp.liquid_alpha_enabled && hp.yuma3_enabled {
+                None
+            } else {
+                ema_fast(
+                    &wb,
+                    &inp.bonds,
+                    &recently_registered,
+                    &a,
+                    &inc,
+                    ema_alpha,
+                    hp.yuma3_enabled,
+                    // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
+                    (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
+                    w_kept.is_none().then_some(rank_clipped.as_slice()),
+                    std::mem::take(&mut ws.e),
+                )
+            };
+            let (d, stored) = if let Some(r) = fast {
+                r
+            } else if hp.yuma3_enabled {
+                let b = BondRows {
+                    rows: &inp.bonds,
+                    n,
+                    recent: &recently_registered,
+                };
+                yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
+            } else {
+                let b = input_bonds(&inp.bonds, n, &recently_registered, false);
+                yuma2(&wb, b, &a, &inc, ema_alpha, n, true)
+            };
+            drop(wb);
+            (wc, vt, rank_clipped, rank_unclipped, inc, d, stored, None)
         };
-        drop(wb);
-        (wc, vt, rank_clipped, rank_unclipped, inc, d, stored)
-    };
     normalize(&mut d);
 
     // §2.11 emission.
@@ -201,30 +212,32 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
             .map(|x| proportion_to_u16(*x))
             .collect::<Vec<u16>>()
     };
-    let bonds: Vec<SparseRow> = (0..n)
-        .map(|i| {
-            if new_permit[i] {
-                stored
-                    .row_cols(i)
-                    .iter()
-                    .zip(stored.row_vals(i))
-                    .map(|(j, v)| {
-                        let b = v.to_bits();
-                        // In [0, 1] (always, on the fast paths) the conversion is
-                        // `floor(b · 65535 / 2^32)` without a branch; 1 gives 65535.
-                        let p = if (0..=1i64 << 32).contains(&b) {
-                            ((b as u64 * 65535) >> 32) as u16
-                        } else {
-                            proportion_to_u16(*v)
-                        };
-                        (*j, p)
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
+    let bonds: Vec<SparseRow> = bonds_out.unwrap_or_else(|| {
+        (0..n)
+            .map(|i| {
+                if new_permit[i] {
+                    stored
+                        .row_cols(i)
+                        .iter()
+                        .zip(stored.row_vals(i))
+                        .map(|(j, v)| {
+                            let b = v.to_bits();
+                            // In [0, 1] (always, on the fast paths) the conversion is
+                            // `floor(b · 65535 / 2^32)` without a branch; 1 gives 65535.
+                            let p = if (0..=1i64 << 32).contains(&b) {
+                                ((b as u64 * 65535) >> 32) as u16
+                            } else {
+                                proportion_to_u16(*v)
+                            };
+                            (*j, p)
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect()
+    });
     ws.give_back(wc, stored);
     EpochOutputs {
         active,
@@ -554,7 +567,9 @@ pub(crate) fn consensus(
                     continue;
                 }
                 let absent = psum_b - present[b];
-                if absent > minority_b {
+                // Rows without an entry weigh 0 here (if there are any): 0 is the result
+                // when their stake alone exceeds the minority.
+                if count[b] < r && absent > minority_b {
                     continue;
                 }
                 let col = &mut buf[b * r..b * r + count[b]];
@@ -617,7 +632,9 @@ pub(crate) fn consensus(
         }
         let present: i64 = entries.iter().map(|e| e.1).sum();
         let absent = psum_b - present;
-        if absent > minority_b {
+        // Rows without an entry weigh 0 here (if there are any): 0 is the result when their
+        // stake alone exceeds the minority.
+        if entries.len() < rows.len() && absent > minority_b {
             continue;
         }
         *cj = Q32::from_bits(sel.select(entries, minority_b - absent));
@@ -698,6 +715,10 @@ impl Selector {
 /// depend on the pivots, see [`consensus`]).
 #[inline(never)]
 fn select_quick(entries: &mut [(i64, i64)], target: i64) -> i64 {
+    if target < 0 {
+        // Every cumulative stake (>= 0) exceeds the target: the smallest weight.
+        return entries.iter().map(|e| e.0).min().unwrap_or(0);
+    }
     let mut below = 0i64;
     let mut lo = 0usize;
     let mut hi = entries.len();
@@ -1532,62 +1553,119 @@ fn ema_fast(
     if bsum.iter().any(|s| *s >= 1 << 31) {
         return None;
     }
-    // q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S) for S > 0; v (= 0) unchanged for S = 0.
-    let bdiv: Vec<Divider> = bsum.iter().map(|s| Divider::new((*s).max(1))).collect();
-    let ab: Vec<u64> = a.iter().map(|x| x.to_bits() as u64).collect();
-    let dsum = match dsum_known {
+    let dsum: Vec<u64> = match dsum_known {
         Some(r) => r.iter().map(|x| x.to_bits() as u64).collect(),
         None => {
             let mut dsum = vec![0u64; n];
-            for (i, ai) in ab.iter().enumerate() {
+            for (i, ai) in a.iter().enumerate() {
+                let ai = ai.to_bits() as u64;
                 for (j, v) in wb.row_cols(i).iter().zip(wb.row_vals(i)) {
-                    dsum[usize::from(*j)] += mul_unit(v.to_bits() as u64, *ai);
+                    dsum[usize::from(*j)] += mul_unit(v.to_bits() as u64, ai);
                 }
             }
             dsum
         }
     };
-    let ddiv = UnitDivs::new(dsum);
-    let (mut e, esum) = ema_merge(
-        wb,
-        bonds,
-        buf,
-        al,
-        om,
-        live,
-        |i, j, v| {
-            ddiv.div(j, Q32::from_bits(mul_unit(v, ab[i]) as i64))
-                .to_bits() as u64
-        },
-        |j, ov| {
-            if bsum[j] == 0 {
-                0
-            } else {
-                bdiv[j].div(u64::from(ov) << 32)
+    // Per column (one bounds check per entry): the divider of ΔB, the divider of the stored
+    // bonds, the sum of E. q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S) for S > 0; for
+    // S = 0 the values are 0 and dividing them by 1 keeps them, as `⊘` by 0 would.
+    let mut col: Vec<(Divider, Divider, u64)> = dsum
+        .iter()
+        .zip(&bsum)
+        .map(|(d, b)| (Divider::new((*d).max(1)), Divider::new((*b).max(1)), 0))
+        .collect();
+    let (mut cols, mut vals) = buf;
+    let cap = wb.cols.len() + bonds_nnz;
+    // Slots are written before they are read: stale contents are harmless.
+    cols.resize(cap, 0);
+    vals.resize(cap, ZERO);
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0usize);
+    let mut len = 0usize;
+    for (i, row) in bonds.iter().enumerate() {
+        let ai = a[i].to_bits() as u64;
+        let (nc, nv) = (wb.row_cols(i), wb.row_vals(i));
+        // α ⊗ ΔB[i, j] for entry x of the Wb row, with ΔB = (Wb ⊗ A) ⊘ its column sum.
+        let delta = |c: &(Divider, Divider, u64), x: usize| {
+            mul_unit(al, unit_div(&c.0, mul_unit(nv[x].to_bits() as u64, ai)))
+        };
+        // Writes one E entry (kept when positive); len <= entries merged so far < cap.
+        let mut put = |len: &mut usize, c: &mut (Divider, Divider, u64), j: u16, v: u64| {
+            c.2 += v;
+            cols[*len] = j;
+            vals[*len] = Q32::from_bits(v as i64);
+            *len += usize::from(v > 0);
+        };
+        let mut x = 0usize;
+        for &(oj, ov) in row {
+            let oju = usize::from(oj);
+            if !live(oju) {
+                continue;
             }
-        },
-    );
-    let divs = UnitDivs::new(esum);
-    let incb: Vec<u64> = inc.iter().map(|x| x.to_bits() as u64).collect();
-    let mut colmax = vec![0u64; n];
+            while x < nc.len() && nc[x] < oj {
+                let c = &mut col[usize::from(nc[x])];
+                let v = delta(c, x);
+                put(&mut len, c, nc[x], v);
+                x += 1;
+            }
+            let c = &mut col[oju];
+            // ov <= its column's sum: the quotient is at most 1.
+            let mut v = mul_unit(om, c.1.div(u64::from(ov) << 32));
+            if x < nc.len() && nc[x] == oj {
+                v += delta(c, x);
+                x += 1;
+            }
+            put(&mut len, c, oj, v);
+        }
+        while x < nc.len() {
+            let c = &mut col[usize::from(nc[x])];
+            let v = delta(c, x);
+            put(&mut len, c, nc[x], v);
+            x += 1;
+        }
+        start.push(len);
+    }
+    cols.truncate(len);
+    vals.truncate(len);
+    let mut e = Csr { start, cols, vals };
+    // Column-normalise E; dividends and column maxima in the same pass. Per column: the
+    // divider by the E sum, the maximum, the incentive.
+    let mut col: Vec<(Divider, u64, u64)> = col
+        .iter()
+        .zip(inc)
+        .map(|(c, x)| (Divider::new(c.2.max(1)), 0, x.to_bits() as u64))
+        .collect();
     let mut d = vec![ZERO; n];
     for (i, di) in d.iter_mut().enumerate() {
         let range = e.range(i);
         let mut acc = 0u64;
         for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
-            let ju = usize::from(*j);
-            *v = divs.div(ju, *v);
-            let vb = v.to_bits() as u64;
-            colmax[ju] = colmax[ju].max(vb);
-            acc += mul_unit(incb[ju], vb);
+            let c = &mut col[usize::from(*j)];
+            let vb = unit_div(&c.0, v.to_bits() as u64);
+            *v = Q32::from_bits(vb as i64);
+            c.1 = c.1.max(vb);
+            acc += mul_unit(c.2, vb);
         }
         *di = Q32::from_bits(acc as i64);
     }
-    let ups = UnitDivs::new(colmax);
+    // Column max-upscale for storage.
+    let ups: Vec<Divider> = col.iter().map(|c| Divider::new(c.1.max(1))).collect();
     for (j, v) in e.cols.iter().zip(e.vals.iter_mut()) {
-        *v = ups.div(usize::from(*j), *v);
+        *v = Q32::from_bits(unit_div(&ups[usize::from(*j)], v.to_bits() as u64) as i64);
     }
     Some((d, e))
+}
+
+/// `v ⊘ s` for `0 <= v <= s` given the divider of `max(s, 1)`: `floor(v · 2^32 / s)` (at
+/// most 1), and `v` (= 0) where `s = 0`.
+#[inline(always)]
+fn unit_div(d: &Divider, v: u64) -> u64 {
+    if v < 1 << 32 {
+        d.div(v << 32)
+    } else {
+        // v = 1 (so s >= 1 and the quotient is at most 1).
+        ((u128::from(v) << 32) / u128::from(d.divisor())) as u64
+    }
 }
 
 /// The row merge of [`ema_fast`]: per row, `al ⊗ new ⊕ om ⊗ old` over the union of the
@@ -1725,6 +1803,50 @@ fn dividends3_unit(e: &Csr, a: &[Q32], inc: &[Q32], n: usize, sums: Option<Vec<u
             mul_or_zero(Q32::from_bits(t as i64), a[i])
         })
         .collect()
+}
+
+/// [`dividends3_unit`] with the column sums given, forming in the same pass the stored bond
+/// rows (`E` as u16 proportions, rows of UIDs without a new permit empty) that the epoch
+/// otherwise converts from E afterwards. E and I lie in [0, 1], E has fewer than 2^30
+/// entries, `sums` are E's column sums. Proptested against [`dividends3_generic`] and the
+/// conversion.
+fn dividends3_out(
+    e: &Csr,
+    a: &[Q32],
+    inc: &[Q32],
+    sums: &[u64],
+    permit: &[bool],
+) -> (Vec<Q32>, Vec<SparseRow>) {
+    let n = e.rows();
+    // Per column: the divider by its sum (1 for a zero sum: its values are 0) and the
+    // incentive.
+    let per_col: Vec<(Divider, u64)> = sums
+        .iter()
+        .zip(inc)
+        .map(|(s, x)| (Divider::new((*s).max(1)), x.to_bits() as u64))
+        .collect();
+    let mut d = Vec::with_capacity(n);
+    let mut bonds = Vec::with_capacity(n);
+    for i in 0..n {
+        let (cols, vals) = (e.row_cols(i), e.row_vals(i));
+        let mut t = 0u64;
+        let mut row: SparseRow = Vec::new();
+        if permit[i] {
+            row.reserve_exact(cols.len());
+        }
+        for (j, v) in cols.iter().zip(vals) {
+            let (div, inc_j) = &per_col[usize::from(*j)];
+            let v = v.to_bits() as u64;
+            t += mul_unit(unit_div(div, v), *inc_j);
+            if permit[i] {
+                // floor(v · 65535 / 2^32), 65535 for v = 1: `proportion_to_u16` in [0, 1].
+                row.push((*j, ((v * 65535) >> 32) as u16));
+            }
+        }
+        d.push(mul_or_zero(Q32::from_bits(t as i64), a[i]));
+        bonds.push(row);
+    }
+    (d, bonds)
 }
 
 /// [`dividends3`] for any values, with the saturating operations.
@@ -1996,9 +2118,19 @@ mod tests {
                     n,
                 );
                 let stakes = prop::collection::vec(0u64..5, n);
-                (rows, stakes, 0u16..=65535, Just(n), any::<bool>())
+                let kappa = prop_oneof![0u16..=65535, Just(0u16), Just(32767u16), Just(65535u16)];
+                // Weight scale: few distinct values (ties common) or wide random ones.
+                let wide = prop::collection::vec(0i64..=(1 << 32), 4 * n + 6);
+                (
+                    rows,
+                    stakes,
+                    kappa,
+                    Just(n),
+                    any::<bool>(),
+                    prop::option::of(wide),
+                )
             })
-            .prop_map(|(mut rows, stakes, kappa, n, sorted)| {
+            .prop_map(|(mut rows, stakes, kappa, n, sorted, wide)| {
                 if sorted {
                     // Sorted unique rows take the column-sweep path of `consensus`.
                     for row in &mut rows {
@@ -2006,11 +2138,17 @@ mod tests {
                         row.dedup_by_key(|(j, _)| *j);
                     }
                 }
-                // Few distinct weight values so ties are common.
                 let mut w = Csr::with_capacity(n, 0);
+                let mut k = 0usize;
                 for row in &rows {
                     for (j, v) in row {
-                        w.push(*j, Q32::from_num(*v) / 8);
+                        let v = match &wide {
+                            // Wide values, with the small ones mixed in.
+                            Some(x) if *v > 0 => Q32::from_bits(x[k % x.len()]),
+                            _ => Q32::from_num(*v) / 8,
+                        };
+                        k += 1;
+                        w.push(*j, v);
                     }
                     w.end_row();
                 }
@@ -2021,7 +2159,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(512))]
         #[test]
         fn consensus_equals_the_literal_quickselect((w, a, kappa, n) in arb_case()) {
             let sorted = (0..n).all(|i| w.row_is_sorted(i));
@@ -2255,6 +2393,21 @@ mod tests {
                 dividends3_unit(&e, &a, &inc, n, None),
                 dividends3_generic(&e, &a, &inc, n)
             );
+            let mut sums = vec![0u64; n];
+            for (j, v) in e.cols.iter().zip(&e.vals) {
+                sums[usize::from(*j)] += v.to_bits() as u64;
+            }
+            let permit: Vec<bool> = (0..n).map(|i| i % 3 != 1).collect();
+            let (d, bonds) = dividends3_out(&e, &a, &inc, &sums, &permit);
+            prop_assert_eq!(d, dividends3_generic(&e, &a, &inc, n));
+            for i in 0..n {
+                let want: SparseRow = if permit[i] {
+                    e.row_cols(i).iter().zip(e.row_vals(i)).map(|(j, v)| (*j, proportion_to_u16(*v))).collect()
+                } else {
+                    Vec::new()
+                };
+                prop_assert_eq!(&bonds[i], &want);
+            }
         }
 
         #[test]
