@@ -437,6 +437,15 @@ fn run_epoch(
     let mut emission = Vec::new();
     let mut paid_out = 0u64;
     let mut credits = Vec::new();
+    // The payouts' writes, applied in one batch after the loop: each hotkey's keys are
+    // written in its own iteration only, so no iteration reads another's pending writes —
+    // unless a hotkey held two UIDs (corrupt state), then they are applied at once.
+    let mut writes = Vec::new();
+    let distinct = {
+        let mut hs: Vec<&AccountId> = neurons.iter().map(|nr| &nr.hotkey).collect();
+        hs.sort_unstable();
+        hs.windows(2).all(|p| p[0] != p[1])
+    };
     for (i, nr) in neurons.iter().enumerate() {
         let se = out.server_emission[i];
         let ve = out.validator_emission[i];
@@ -491,8 +500,12 @@ fn run_epoch(
                 paid_out += se;
             }
         }
-        st.stake_many_from_pending(&nr.hotkey, hk, &mut credits)?;
+        st.stake_many_from_pending(&nr.hotkey, hk, &mut credits, &mut writes)?;
+        if !distinct {
+            st.overlay.put_changed(std::mem::take(&mut writes));
+        }
     }
+    st.overlay.put_changed(writes);
     // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
     let burned = rao_emission - paid_out;
     st.burn_pending(burned)?;

@@ -5,6 +5,7 @@
 
 use crate::state::{keys, HotkeyInfo, State};
 use crate::types::CallError;
+use parity_scale_codec::Encode;
 use tensornet_primitives::{AccountId, Balance};
 
 impl State<'_> {
@@ -153,13 +154,16 @@ impl State<'_> {
 
     /// Pending emission → several stakes on one hotkey at once (epoch payouts): `credits`
     /// are `(coldkey, amount)` pairs, a coldkey may appear more than once. `hk` must be the
-    /// hotkey's record as currently stored; it is written once, each credited stake entry
-    /// once. The same end state as one [`State::stake_from_pending`] per pair.
+    /// hotkey's record as currently stored. The new hotkey record and stake entries (each
+    /// once, each strictly larger than before) are appended to `writes` for the caller to
+    /// apply with [`crate::store::Overlay::put_changed`] — before anything reads those keys
+    /// again. The same end state as one [`State::stake_from_pending`] per pair.
     pub fn stake_many_from_pending(
         &mut self,
         h: &AccountId,
         mut hk: HotkeyInfo,
         credits: &mut Vec<(AccountId, Balance)>,
+        writes: &mut Vec<(Vec<u8>, Vec<u8>)>,
     ) -> Result<(), CallError> {
         credits.retain(|c| c.1 > 0);
         if credits.is_empty() {
@@ -181,11 +185,11 @@ impl State<'_> {
                 .stake(h, &c)
                 .checked_add(amount)
                 .ok_or(CallError::Overflow)?;
-            self.put(keys::stake(h, &c), &s);
+            writes.push((keys::stake(h, &c), s.encode()));
             sum = sum.checked_add(amount).ok_or(CallError::Overflow)?;
         }
         hk.total_stake = hk.total_stake.checked_add(sum).ok_or(CallError::Overflow)?;
-        self.put(keys::hotkey(h), &hk);
+        writes.push((keys::hotkey(h), hk.encode()));
         let mut t = self.totals();
         t.pending = t.pending.checked_sub(sum).ok_or(CallError::Overflow)?;
         t.staked = t.staked.checked_add(sum).ok_or(CallError::Overflow)?;
@@ -240,7 +244,9 @@ mod tests {
                 let mut c: Vec<(AccountId, u64)> =
                     credits.iter().map(|(c, a)| (AccountId([*c; 32]), *a)).collect();
                 if batched {
-                    st.stake_many_from_pending(&h, hk, &mut c).unwrap();
+                    let mut writes = Vec::new();
+                    st.stake_many_from_pending(&h, hk, &mut c, &mut writes).unwrap();
+                    st.overlay.put_changed(writes);
                 } else {
                     for (c, a) in &c {
                         st.stake_from_pending(&h, c, *a).unwrap();

@@ -515,12 +515,12 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
         v[0] = DENSE_ROW;
         v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
         let (values, bitmap) = v[3..].split_at_mut(2 * m);
-        for (u, w) in row {
-            let u = usize::from(*u);
-            if let (Some(c), Some(b)) = (values.get_mut(2 * u..2 * u + 2), bitmap.get_mut(u / 8)) {
-                c.copy_from_slice(&w.to_le_bytes());
-                *b |= 1 << (u % 8);
-            }
+        // Every uid is below m (the row is ascending and ends at m − 1).
+        for &(u, w) in row {
+            let u = usize::from(u);
+            values[2 * u] = w as u8;
+            values[2 * u + 1] = (w >> 8) as u8;
+            bitmap[u >> 3] |= 1 << (u & 7);
         }
         return v;
     }
@@ -1034,6 +1034,10 @@ mod tests {
         let enc = encode_row(&row);
         assert_eq!(enc.len(), 3 + 2 * 4096 + 512);
         assert_eq!(decode_row(&enc), Some(row));
+        for m in 1..40u16 {
+            let full: Vec<(u16, u16)> = (0..m).map(|u| (u, u % 3)).collect();
+            assert_eq!(decode_row(&encode_row(&full)), Some(full));
+        }
         // Explicit zeros survive; an unsorted row stays sparse.
         let with_zero = vec![(0, 5), (1, 0), (2, 7), (3, 1), (5, 0)];
         assert_eq!(encode_row(&with_zero).len(), 3 + 12 + 1 + 1); // padded

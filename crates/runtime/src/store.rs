@@ -129,8 +129,26 @@ impl StateStore for MemStore {
     }
 }
 
+/// The first 8 bytes of a key (zero-padded) as a big-endian integer: ordering by it, then by
+/// the whole key, is the keys' lexicographic order.
+fn key_head(k: &[u8]) -> u64 {
+    let mut h = [0u8; 8];
+    let n = k.len().min(8);
+    h[..n].copy_from_slice(&k[..n]);
+    u64::from_be_bytes(h)
+}
+
+/// A pending write.
+#[derive(Clone, Debug)]
+struct Pending {
+    /// The new value (`None`: deleted).
+    value: Option<Vec<u8>>,
+    /// Known to differ from the base store's value (see [`Overlay::put_changed`]).
+    differs: bool,
+}
+
 /// A key and its pending entry before a write (`None`: no pending entry).
-type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
+type UndoEntry = (Vec<u8>, Option<Pending>);
 
 /// Pending writes over a base store, with an undo log for the current transaction: a
 /// transaction's writes are kept by [`Overlay::commit_tx`] or undone by
@@ -140,7 +158,7 @@ type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
 /// recorded ([`Overlay::take_error`]) and the block executor aborts the block when it sees it.
 pub struct Overlay<'a> {
     base: &'a dyn StateStore,
-    writes: StateChanges,
+    writes: BTreeMap<Vec<u8>, Pending>,
     /// `(key, previous pending entry)` for every write of the open transaction.
     undo: Vec<UndoEntry>,
     /// Whether writes are logged for [`Overlay::rollback_tx`].
@@ -153,7 +171,7 @@ impl<'a> Overlay<'a> {
     pub fn new(base: &'a dyn StateStore) -> Overlay<'a> {
         Overlay {
             base,
-            writes: StateChanges::new(),
+            writes: BTreeMap::new(),
             undo: Vec::new(),
             undo_on: true,
             error: RefCell::new(None),
@@ -175,8 +193,8 @@ impl<'a> Overlay<'a> {
 
     /// Reads a key through the pending writes.
     pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(v) = self.writes.get(key) {
-            return v.clone();
+        if let Some(p) = self.writes.get(key) {
+            return p.value.clone();
         }
         match self.base.get(key) {
             Ok(v) => v,
@@ -190,8 +208,8 @@ impl<'a> Overlay<'a> {
     /// `f` of the value under `key` through the pending writes (`None`: absent, or a store
     /// failure, which is recorded): [`Overlay::get`] without copying the value.
     pub fn read<R>(&self, key: &[u8], mut f: impl FnMut(Option<&[u8]>) -> R) -> R {
-        if let Some(v) = self.writes.get(key) {
-            return f(v.as_deref());
+        if let Some(p) = self.writes.get(key) {
+            return f(p.value.as_deref());
         }
         let mut out = None;
         if let Err(e) = self.base.read(key, &mut |v| out = Some(f(v))) {
@@ -204,6 +222,10 @@ impl<'a> Overlay<'a> {
     }
 
     fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let value = Pending {
+            value,
+            differs: false,
+        };
         if self.undo_on {
             let prev = self.writes.insert(key.clone(), value);
             self.undo.push((key, prev));
@@ -228,6 +250,52 @@ impl<'a> Overlay<'a> {
     /// Deletes a key.
     pub fn delete(&mut self, key: Vec<u8>) {
         self.write(key, None);
+    }
+
+    /// Writes a batch of keys whose new values are known to differ from the base store's
+    /// (so [`Overlay::into_changes`] keeps them without comparing); a later key of the batch
+    /// wins over an earlier equal one, and the batch wins over pending writes. While the undo
+    /// log is off (block-start steps) the batch is merged into the pending writes in one
+    /// pass, not key by key.
+    pub fn put_changed(&mut self, mut batch: Vec<(Vec<u8>, Vec<u8>)>) {
+        if !self.undo_on {
+            // Key order, equal keys in batch order, comparing an integer head first; the map
+            // below is then built from sorted input in one pass.
+            let mut order: Vec<(u64, usize)> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (key_head(k), i))
+                .collect();
+            order.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| batch[a.1].0.cmp(&batch[b.1].0))
+                    .then(a.1.cmp(&b.1))
+            });
+            let mut slots: Vec<Option<(Vec<u8>, Vec<u8>)>> = batch.into_iter().map(Some).collect();
+            batch = order
+                .iter()
+                .filter_map(|(_, i)| slots.get_mut(*i).and_then(Option::take))
+                .collect();
+        }
+        let entries = batch.into_iter().map(|(k, v)| {
+            (
+                k,
+                Pending {
+                    value: Some(v),
+                    differs: true,
+                },
+            )
+        });
+        if self.undo_on {
+            for (k, p) in entries {
+                let prev = self.writes.insert(k.clone(), p);
+                self.undo.push((k, prev));
+            }
+        } else {
+            // Bulk-built (sorted, later duplicates win), then merged.
+            let mut m: BTreeMap<Vec<u8>, Pending> = entries.collect();
+            self.writes.append(&mut m);
+        }
     }
 
     /// Every live `(key, value)` under `prefix`, in key order, through the pending writes.
@@ -265,7 +333,7 @@ impl<'a> Overlay<'a> {
                 }
             };
             if take_pending {
-                if let Some((k, Some(v))) = pending.next() {
+                if let Some((k, Pending { value: Some(v), .. })) = pending.next() {
                     out.push((k.clone(), v.clone()));
                 }
             } else if let Some(kv) = base.next() {
@@ -320,9 +388,9 @@ impl<'a> Overlay<'a> {
             return Err(e);
         }
         let mut out = Vec::with_capacity(self.writes.len());
-        for (k, v) in self.writes {
-            if !self.base.holds(&k, v.as_deref())? {
-                out.push((k, v));
+        for (k, p) in self.writes {
+            if p.differs || !self.base.holds(&k, p.value.as_deref())? {
+                out.push((k, p.value));
             }
         }
         // Already in key order: the map is built in bulk.
@@ -363,5 +431,40 @@ mod tests {
         let ch = o.into_changes().unwrap();
         assert_eq!(ch.len(), 1);
         assert_eq!(ch.get(b"b1".as_slice()), Some(&Some(b"q".to_vec())));
+    }
+
+    #[test]
+    fn changed_batches() {
+        let mut base = MemStore::new();
+        let mut c = StateChanges::new();
+        c.insert(b"a".to_vec(), Some(b"x".to_vec()));
+        base.commit(&c);
+        let mut o = Overlay::new(&base);
+        o.put(b"b".to_vec(), b"w".to_vec());
+        o.commit_tx();
+        // Under the undo log: kept per key, undone by a rollback.
+        o.put_changed(vec![
+            (b"c".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"v".to_vec()),
+            (b"c".to_vec(), b"2".to_vec()),
+        ]);
+        assert_eq!(o.get(b"c"), Some(b"2".to_vec()));
+        assert_eq!(o.get(b"b"), Some(b"v".to_vec()));
+        o.rollback_tx();
+        assert_eq!(o.get(b"c"), None);
+        assert_eq!(o.get(b"b"), Some(b"w".to_vec()));
+        // Without it: merged in bulk, later duplicates and the batch win.
+        o.set_undo(false);
+        o.put_changed(vec![
+            (b"c".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"u".to_vec()),
+            (b"c".to_vec(), b"3".to_vec()),
+        ]);
+        o.set_undo(true);
+        assert_eq!(o.get(b"c"), Some(b"3".to_vec()));
+        assert_eq!(o.get(b"b"), Some(b"u".to_vec()));
+        let ch = o.into_changes().unwrap();
+        assert_eq!(ch.len(), 2);
+        assert_eq!(ch.get(b"c".as_slice()), Some(&Some(b"3".to_vec())));
     }
 }
