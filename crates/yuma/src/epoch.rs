@@ -945,10 +945,33 @@ fn clip_ema3(
     let mut col: Vec<[u64; 4]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0, 0]).collect();
     let mut trust = vec![ZERO; n];
     let mut len = 0usize;
+    // No column registered since the last tempo: every in-range stored column is live.
+    let none_recent = !recent.iter().any(|r| *r);
     for (i, row) in bonds.iter().enumerate() {
         let ai = a[i].to_bits() as u64;
         let (nc, nv) = (w.row_cols(i), w.row_vals(i));
         let mut t = 0u64;
+        if none_recent && row.len() == nc.len() && row.iter().zip(nc).all(|(o, j)| o.0 == *j) {
+            // Same columns in the stored row as in W's row (typical: last epoch's bonds on
+            // this epoch's weights; in range since W's are): the merge is a zip.
+            for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
+                let v = v.to_bits() as u64;
+                let cj = &mut col[usize::from(*j)];
+                cj[2] += mul_unit(ai, v);
+                let kept = cj[0].min(v);
+                t += kept;
+                cj[1] += mul_unit(ai, kept);
+                let e = mul_unit(om, u16_proportion(*ov).to_bits() as u64) + mul_unit(al, kept);
+                cj[3] += e;
+                // len <= entries merged so far < cap.
+                cols[len] = *j;
+                vals[len] = Q32::from_bits(e as i64);
+                len += usize::from(e > 0);
+            }
+            trust[i] = Q32::from_bits(t as i64);
+            start.push(len);
+            continue;
+        }
         // Clips entry x of the W row: updates the ranks and trust, returns α ⊗ w̄.
         let mut clip = |x: usize, col: &mut [[u64; 4]]| -> u64 {
             let v = nv[x].to_bits() as u64;
@@ -1582,9 +1605,31 @@ fn ema_fast(
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
     let mut len = 0usize;
+    // No column registered since the last tempo: every in-range stored column is live.
+    let none_recent = !recent.iter().any(|r| *r);
     for (i, row) in bonds.iter().enumerate() {
         let ai = a[i].to_bits() as u64;
         let (nc, nv) = (wb.row_cols(i), wb.row_vals(i));
+        if none_recent
+            && nc.last().is_none_or(|j| usize::from(*j) < n)
+            && row.len() == nc.len()
+            && row.iter().zip(nc).all(|(o, j)| o.0 == *j)
+        {
+            // Same columns in the stored row as in Wb's row, in range: the merge is a zip.
+            for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
+                let c = &mut col[usize::from(*j)];
+                let nd = mul_unit(al, unit_div(&c.0, mul_unit(v.to_bits() as u64, ai)));
+                // ov <= its column's sum: the quotient is at most 1.
+                let e = mul_unit(om, c.1.div(u64::from(*ov) << 32)) + nd;
+                c.2 += e;
+                // len <= entries merged so far < cap.
+                cols[len] = *j;
+                vals[len] = Q32::from_bits(e as i64);
+                len += usize::from(e > 0);
+            }
+            start.push(len);
+            continue;
+        }
         // α ⊗ ΔB[i, j] for entry x of the Wb row, with ΔB = (Wb ⊗ A) ⊘ its column sum.
         let delta = |c: &(Divider, Divider, u64), x: usize| {
             mul_unit(al, unit_div(&c.0, mul_unit(nv[x].to_bits() as u64, ai)))
@@ -1829,22 +1874,25 @@ fn dividends3_out(
     let mut bonds = Vec::with_capacity(n);
     for i in 0..n {
         let (cols, vals) = (e.row_cols(i), e.row_vals(i));
-        let mut t = 0u64;
-        let mut row: SparseRow = Vec::new();
-        if permit[i] {
-            row.reserve_exact(cols.len());
-        }
-        for (j, v) in cols.iter().zip(vals) {
-            let (div, inc_j) = &per_col[usize::from(*j)];
-            let v = v.to_bits() as u64;
-            t += mul_unit(unit_div(div, v), *inc_j);
-            if permit[i] {
-                // floor(v · 65535 / 2^32), 65535 for v = 1: `proportion_to_u16` in [0, 1].
-                row.push((*j, ((v * 65535) >> 32) as u16));
-            }
-        }
+        let t: u64 = cols
+            .iter()
+            .zip(vals)
+            .map(|(j, v)| {
+                let (div, inc_j) = &per_col[usize::from(*j)];
+                mul_unit(unit_div(div, v.to_bits() as u64), *inc_j)
+            })
+            .sum();
         d.push(mul_or_zero(Q32::from_bits(t as i64), a[i]));
-        bonds.push(row);
+        // The row is still in L1: a second tight loop converts it.
+        bonds.push(if permit[i] {
+            cols.iter()
+                .zip(vals)
+                // floor(v · 65535 / 2^32), 65535 for v = 1: `proportion_to_u16` in [0, 1].
+                .map(|(j, v)| (*j, ((v.to_bits() as u64 * 65535) >> 32) as u16))
+                .collect()
+        } else {
+            Vec::new()
+        });
     }
     (d, bonds)
 }
@@ -2211,6 +2259,7 @@ mod tests {
                 )
             }),
             yuma3_mode in any::<bool>(),
+            same in prop::option::of(any::<u16>()),
         ) {
             let mut wb = Csr::with_capacity(n, 0);
             for row in &wrows {
@@ -2233,6 +2282,10 @@ mod tests {
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             let alpha = u16_proportion(alpha);
+            let (bonds, recent) = match same {
+                Some(salt) => (same_pattern(&wb, bonds, salt), vec![false; n]),
+                None => (bonds, recent),
+            };
             let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, None, Entries::default());
             prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), None, Entries::default()));
             // The rank of `Wb` (as from clipping) as the ΔB column sums.
@@ -2274,6 +2327,7 @@ mod tests {
                     prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
                 )
             }),
+            same in prop::option::of(any::<u16>()),
         ) {
             let mut w = Csr::with_capacity(n, 0);
             for row in &wrows {
@@ -2296,6 +2350,10 @@ mod tests {
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
             let alpha = u16_proportion(alpha);
+            let (bonds, recent) = match same {
+                Some(salt) => (same_pattern(&w, bonds, salt), vec![false; n]),
+                None => (bonds, recent),
+            };
             let f = clip_ema3(&w, &c, &a, &bonds, &recent, alpha, Entries::default());
             prop_assert!(f.is_some());
             let f = f.unwrap();
@@ -2572,6 +2630,25 @@ mod tests {
                 .collect();
             prop_assert_eq!(stake_vector(&stakes, threshold, None), want);
         }
+    }
+
+    /// Stored bond rows with the columns of `m`'s rows (two rows in three; the third keeps
+    /// its own), for the same-pattern paths of the merges.
+    fn same_pattern(m: &Csr, bonds: Vec<SparseRow>, salt: u16) -> Vec<SparseRow> {
+        bonds
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                if i % 3 == 2 {
+                    return row;
+                }
+                m.row_cols(i)
+                    .iter()
+                    .enumerate()
+                    .map(|(k, j)| (*j, (k as u16).wrapping_mul(40503) ^ salt))
+                    .collect()
+            })
+            .collect()
     }
 
     /// Inputs with the given weight rows, last updates and registrations (others default).
