@@ -154,10 +154,11 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
                     // Wb is W or W̄ (β = 0 or 1): in [0, 1] and as sorted as W. Otherwise unknown.
                     (w_kept.is_none() || beta == ZERO).then_some(w_sorted),
                     w_kept.is_none().then_some(rank_clipped.as_slice()),
+                    Some(&new_permit),
                     std::mem::take(&mut ws.e),
                 )
             };
-            let (d, stored) = if let Some(r) = fast {
+            let (d, stored, rows) = if let Some(r) = fast {
                 r
             } else if hp.yuma3_enabled {
                 let b = BondRows {
@@ -165,13 +166,15 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
                     n,
                     recent: &recently_registered,
                 };
-                yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n)
+                let (d, e) = yuma3(&wb, &b, &a, &inc, &c, inp, ema_alpha, n);
+                (d, e, None)
             } else {
                 let b = input_bonds(&inp.bonds, n, &recently_registered, false);
-                yuma2(&wb, b, &a, &inc, ema_alpha, n, true)
+                let (d, e) = yuma2(&wb, b, &a, &inc, ema_alpha, n, true);
+                (d, e, None)
             };
             drop(wb);
-            (wc, vt, rank_clipped, rank_unclipped, inc, d, stored, None)
+            (wc, vt, rank_clipped, rank_unclipped, inc, d, stored, rows)
         };
     normalize(&mut d);
 
@@ -1514,7 +1517,9 @@ impl UnitDivs {
 ///
 /// `known`: `Some(sorted)` when the caller knows `Wb` to lie in [0, 1], with `sorted` true
 /// when it also knows every row of `Wb` to be strictly increasing; what is not known is
-/// checked. `dsum_known`: the column sums of `Wb ⊗ A` if the caller has them: with `Wb = W̄`
+/// checked. `permit`: when given, Yuma‑2 returns the stored bond rows (E as u16
+/// proportions, rows without a new permit empty) formed in its upscale pass, and E is left
+/// un-upscaled. `dsum_known`: the column sums of `Wb ⊗ A` if the caller has them: with `Wb = W̄`
 /// they are the clipped rank `R[j] = Σ_i A[i] ⊗ W̄[i,j]` (the same products and sums).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
@@ -1528,8 +1533,9 @@ fn ema_fast(
     yuma3: bool,
     known: Option<bool>,
     dsum_known: Option<&[Q32]>,
+    permit: Option<&[bool]>,
     buf: Entries,
-) -> Option<(Vec<Q32>, Csr)> {
+) -> Option<(Vec<Q32>, Csr, Option<Vec<SparseRow>>)> {
     let n = wb.rows();
     let one_minus = ONE.saturating_sub(alpha);
     let bonds_nnz: usize = bonds.iter().map(Vec::len).sum();
@@ -1561,7 +1567,7 @@ fn ema_fast(
             |_, ov| u16_proportion(ov).to_bits() as u64,
         );
         let d = dividends3_unit(&e, a, inc, n, Some(sums));
-        return Some((d, e));
+        return Some((d, e, None));
     }
     // Yuma‑2: integer column sums of the stored bonds.
     let mut bsum = vec![0u64; n];
@@ -1695,10 +1701,30 @@ fn ema_fast(
     }
     // Column max-upscale for storage.
     let ups: Vec<Divider> = col.iter().map(|c| Divider::new(c.1.max(1))).collect();
+    if let Some(permit) = permit {
+        // Straight to the stored rows (E itself is not needed any more): the upscaled value
+        // q lies in [0, 1], its u16 proportion is floor(q · 65535 / 2^32).
+        let bonds = (0..n)
+            .map(|i| {
+                if !permit.get(i).copied().unwrap_or(false) {
+                    return Vec::new();
+                }
+                e.row_cols(i)
+                    .iter()
+                    .zip(e.row_vals(i))
+                    .map(|(j, v)| {
+                        let q = unit_div(&ups[usize::from(*j)], v.to_bits() as u64);
+                        (*j, ((q * 65535) >> 32) as u16)
+                    })
+                    .collect()
+            })
+            .collect();
+        return Some((d, e, Some(bonds)));
+    }
     for (j, v) in e.cols.iter().zip(e.vals.iter_mut()) {
         *v = Q32::from_bits(unit_div(&ups[usize::from(*j)], v.to_bits() as u64) as i64);
     }
-    Some((d, e))
+    Some((d, e, None))
 }
 
 /// `v ⊘ s` for `0 <= v <= s` given the divider of `max(s, 1)`: `floor(v · 2^32 / s)` (at
@@ -2286,8 +2312,23 @@ mod tests {
                 Some(salt) => (same_pattern(&wb, bonds, salt), vec![false; n]),
                 None => (bonds, recent),
             };
-            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, None, Entries::default());
-            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), None, Entries::default()));
+            let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, None, None, Entries::default());
+            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), None, None, Entries::default()));
+            // With the permits: the same dividends, and the stored rows converted from E.
+            let permit: Vec<bool> = (0..n).map(|i| i % 4 != 1).collect();
+            if let (Some((d, e, None)), Some((d2, _, rows))) = (&fast, ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, None, Some(&permit), Entries::default())) {
+                prop_assert_eq!(d, &d2);
+                if let Some(rows) = rows {
+                    for i in 0..n {
+                        let want: SparseRow = if permit[i] {
+                            e.row_cols(i).iter().zip(e.row_vals(i)).map(|(j, v)| (*j, proportion_to_u16(*v))).collect()
+                        } else {
+                            Vec::new()
+                        };
+                        prop_assert_eq!(&rows[i], &want);
+                    }
+                }
+            }
             // The rank of `Wb` (as from clipping) as the ΔB column sums.
             let mut rank = vec![ZERO; n];
             for (i, ai) in a.iter().enumerate() {
@@ -2296,7 +2337,7 @@ mod tests {
                     *r = sadd(*r, mul(*ai, *v));
                 }
             }
-            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), Some(&rank), Entries::default()));
+            prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), Some(&rank), None, Entries::default()));
             prop_assert!(fast.is_some());
             let want = if yuma3_mode {
                 let e = mat_ema(&wb, &input_bonds(&bonds, n, &recent, true), alpha, n);
@@ -2304,7 +2345,7 @@ mod tests {
             } else {
                 yuma2(&wb, input_bonds(&bonds, n, &recent, false), &a, &inc, alpha, n, false)
             };
-            prop_assert_eq!(fast, Some(want));
+            prop_assert_eq!(fast, Some((want.0, want.1, None)));
         }
 
         #[test]
