@@ -437,13 +437,21 @@ fn run_epoch(
     let mut emission = Vec::new();
     let mut paid_out = 0u64;
     let mut credits = Vec::new();
-    // The payouts' writes, applied in one batch after the loop: each hotkey's keys are
-    // written in its own iteration only, so no iteration reads another's pending writes —
-    // unless a hotkey held two UIDs (corrupt state), then they are applied at once.
+    // The payouts' writes, applied in one batch after the loop: each paid hotkey's keys are
+    // read and written in its own iteration only, so no iteration needs another's pending
+    // writes — unless a hotkey held two paid UIDs (corrupt state), then they are applied at
+    // once.
     let mut writes = Vec::new();
     let distinct = {
-        let mut hs: Vec<&AccountId> = neurons.iter().map(|nr| &nr.hotkey).collect();
-        hs.sort_unstable();
+        let mut hs: Vec<&[u8; 32]> = neurons
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| out.server_emission[*i] > 0 || out.validator_emission[*i] > 0)
+            .map(|(_, nr)| &nr.hotkey.0)
+            .collect();
+        let head =
+            |h: &[u8; 32]| u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+        hs.sort_unstable_by(|a, b| head(a).cmp(&head(b)).then_with(|| a.cmp(b)));
         hs.windows(2).all(|p| p[0] != p[1])
     };
     for (i, nr) in neurons.iter().enumerate() {

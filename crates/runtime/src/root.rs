@@ -1,11 +1,13 @@
 //! The state root: a BLAKE2b-256 Merkle commitment to every `(key, value)` of the state,
 //! updated incrementally from each block's changed keys.
 //!
-//! Scheme (version 2):
-//! - Each entry is a leaf `(kh, vh)` with `kh = BLAKE2b-256(key)` and `vh = BLAKE2b-256(value)`.
+//! Scheme (version 3):
+//! - Each entry is a leaf `kh ‖ d` with `kh = BLAKE2b-256(key)` and `d` 65 bytes: a value of
+//!   at most 64 bytes is inline, `d = len ‖ value ‖ zeros`; a longer one is hashed,
+//!   `d = 0xFF ‖ BLAKE2b-256(value) ‖ 32 zeros`.
 //! - Leaves fall into one of 2^16 buckets by the first two bytes of `kh` (big-endian). Inside a
 //!   bucket the leaves are sorted by `kh`; the bucket hash is
-//!   `BLAKE2b-256(0x00 ‖ kh₁ ‖ vh₁ ‖ kh₂ ‖ vh₂ ‖ …)` (1 + 64·m bytes), and an empty bucket
+//!   `BLAKE2b-256(0x00 ‖ kh₁ ‖ d₁ ‖ kh₂ ‖ d₂ ‖ …)` (1 + 97·m bytes), and an empty bucket
 //!   hashes to 32 zero bytes.
 //! - Above the buckets is a complete 4-ary tree of depth 8: node `i` of level `l + 1` is
 //!   `BLAKE2b-256(c₀ ‖ c₁ ‖ c₂ ‖ c₃)` over its children `4i … 4i + 3` of level `l` (level 0 =
@@ -17,13 +19,15 @@
 //! A proof of one value is the bucket's other leaves plus the 3 sibling hashes on each of the 8
 //! levels of its path; the same data proves absence. The root depends only on the set of
 //! entries, never on the order in which they were written. Updating `k` changed keys costs
-//! `k` key hashes, the changed values' hashes, the touched buckets' hashes and at most `8·k`
+//! `k` key hashes, the hashes of the changed values longer than 64 bytes, the touched
+//! buckets' hashes (one BLAKE2b block for a bucket of one leaf) and at most `8·k`
 //! node hashes (one BLAKE2b block each), shared near the top; all hashes of one step (keys,
 //! values, buckets, each tree level) are independent and are computed together, several at a
 //! time with SIMD ([`blake2b_simd::many`]).
 //!
-//! Version 1 (until 2026-11-26) had a binary tree of depth 16 with nodes
-//! `BLAKE2b-256(0x01 ‖ left ‖ right)`: two BLAKE2b blocks per two bits of path instead of one.
+//! Earlier versions (until 2026-11-26): version 1 had a binary tree of depth 16 with nodes
+//! `BLAKE2b-256(0x01 ‖ left ‖ right)` (two BLAKE2b blocks per two bits of path instead of
+//! one); versions 1 and 2 hashed every value (leaf `kh ‖ BLAKE2b-256(value)`).
 
 use crate::store::{StateChanges, StateStore, StoreError};
 use blake2b_simd::many::{hash_many, HashManyJob};
@@ -41,10 +45,35 @@ const DEPTH: usize = 8;
 /// Bytes of a node's preimage (its four children).
 const NODE_INPUT: usize = 32 * ARITY;
 
-/// One entry: key hash, value hash.
-type Leaf = ([u8; 32], [u8; 32]);
+/// Bytes of a leaf's value part `d`.
+const LEAF_DATA: usize = 65;
+/// Longest value stored inline in its leaf.
+const INLINE_MAX: usize = 64;
+/// Tag of a hashed value.
+const HASHED: u8 = 0xFF;
 
-/// The Merkle tree over the state, kept in memory (about 5 MiB plus 64 bytes per entry).
+/// One entry: key hash, value part `d` (see the module docs).
+type Leaf = ([u8; 32], [u8; LEAF_DATA]);
+
+/// The value part of a leaf: the value inline, or its hash `vh` when longer than
+/// [`INLINE_MAX`].
+fn leaf_data(value: &[u8], vh: Option<&[u8; 32]>) -> [u8; LEAF_DATA] {
+    let mut d = [0u8; LEAF_DATA];
+    match vh {
+        Some(h) => {
+            d[0] = HASHED;
+            d[1..33].copy_from_slice(h);
+        }
+        None => {
+            let n = value.len().min(INLINE_MAX);
+            d[0] = n as u8;
+            d[1..1 + n].copy_from_slice(&value[..n]);
+        }
+    }
+    d
+}
+
+/// The Merkle tree over the state, kept in memory (about 5 MiB plus 97 bytes per entry).
 /// Rebuild it with [`StateRoot::from_store`] when opening a store; then keep it current with
 /// [`StateRoot::preview`] and [`StateRoot::commit`] per block.
 #[derive(Clone)]
@@ -116,7 +145,11 @@ fn bucket_of(kh: &[u8; 32]) -> usize {
 
 /// Appends `old` (sorted leaves) with `changes` (sorted by key hash; `None` deletes) applied
 /// to `out`.
-fn merge_bucket(old: &[Leaf], changes: &[([u8; 32], Option<[u8; 32]>)], out: &mut Vec<Leaf>) {
+fn merge_bucket(
+    old: &[Leaf],
+    changes: &[([u8; 32], Option<[u8; LEAF_DATA]>)],
+    out: &mut Vec<Leaf>,
+) {
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < changes.len() {
         let take_change = match (old.get(i), changes.get(j)) {
@@ -197,14 +230,24 @@ impl StateRoot {
             &params,
             &changes
                 .values()
-                .filter_map(|v| v.as_deref())
+                .filter_map(|v| v.as_deref().filter(|v| v.len() > INLINE_MAX))
                 .collect::<Vec<_>>(),
         );
-        let mut vhs = value_hashes.into_iter();
-        let mut leaves: Vec<([u8; 32], Option<[u8; 32]>)> = key_hashes
+        let mut vhs = value_hashes.iter();
+        let mut leaves: Vec<([u8; 32], Option<[u8; LEAF_DATA]>)> = key_hashes
             .into_iter()
             .zip(changes.values())
-            .map(|(kh, v)| (kh, v.as_ref().and_then(|_| vhs.next())))
+            .map(|(kh, v)| {
+                let d = v.as_deref().map(|v| {
+                    let vh = if v.len() > INLINE_MAX {
+                        vhs.next()
+                    } else {
+                        None
+                    };
+                    leaf_data(v, vh)
+                });
+                (kh, d)
+            })
             .collect();
         // Key-hash order, comparing the first 8 bytes as one integer first.
         let head =
@@ -228,7 +271,8 @@ impl StateRoot {
         // one buffer.
         let mut new_leaves: Vec<Leaf> = Vec::with_capacity(old_len + leaves.len());
         let mut touched: Vec<(usize, Range<usize>)> = Vec::with_capacity(groups.len());
-        let mut buf = Vec::with_capacity(64 * (old_len + leaves.len()) + groups.len());
+        let mut buf =
+            Vec::with_capacity((32 + LEAF_DATA) * (old_len + leaves.len()) + groups.len());
         let mut spans = Vec::with_capacity(groups.len());
         let mut entries = self.entries;
         let mut i = 0;
@@ -357,10 +401,19 @@ mod tests {
     /// The scheme of the module docs computed naively from the whole store, with the other
     /// BLAKE2b implementation, one hash at a time.
     fn naive_root(store: &MemStore) -> Hash32 {
-        let mut buckets: Vec<Vec<([u8; 32], [u8; 32])>> = vec![Vec::new(); 1 << 16];
+        let mut buckets: Vec<Vec<([u8; 32], Vec<u8>)>> = vec![Vec::new(); 1 << 16];
         for (k, v) in store.iter() {
             let kh = blake2b_256(k).0;
-            buckets[usize::from(u16::from_be_bytes([kh[0], kh[1]]))].push((kh, blake2b_256(v).0));
+            // d: 65 bytes, the value inline (length first) or 0xFF and its hash.
+            let mut d = vec![0u8; 65];
+            if v.len() <= 64 {
+                d[0] = v.len() as u8;
+                d[1..1 + v.len()].copy_from_slice(v);
+            } else {
+                d[0] = 0xFF;
+                d[1..33].copy_from_slice(&blake2b_256(v).0);
+            }
+            buckets[usize::from(u16::from_be_bytes([kh[0], kh[1]]))].push((kh, d));
         }
         let mut level: Vec<[u8; 32]> = buckets
             .iter_mut()

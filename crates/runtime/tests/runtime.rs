@@ -173,12 +173,12 @@ fn dev_genesis_is_fixed_and_funded() {
     let a = dev_genesis().unwrap().build().unwrap();
     let b = dev_genesis().unwrap().build().unwrap();
     assert_eq!(a.hash, b.hash);
-    // Pinned (state-root scheme version 2 since 2026-11-26): any change of the genesis state,
+    // Pinned (state-root scheme version 3 since 2026-11-26): any change of the genesis state,
     // its encoding or the root scheme changes it (and then every signed transaction of the dev
     // chain); update deliberately.
     assert_eq!(
         a.hash.to_hex(),
-        "0xbd3761e427b04cff96ac20fa8b8b254e774f1eb5cbf48a08d51316ac73333cc6"
+        "0x835a39b467007f15d8fc4b71fc720b7ec13c8e73660d16bb582a30c4c96575b5"
     );
     let t = T::dev();
     assert_eq!(t.chain.genesis_hash(), a.hash);
