@@ -402,23 +402,34 @@ fn masked_weights(
             let mut done = false;
             if lu > max_reg {
                 // No entry is outdated: if the row is strictly increasing and in range (checked
-                // on the way), only the self-weight can go.
+                // on the way), only the self-weight can go. Copy the whole row (a plain zip,
+                // no compaction), then cut the self-weight out if it is there. The raw
+                // integer is kept in the value slot until the row is normalised.
+                let m = row.len();
+                // len + m <= the lengths of the rows so far <= nnz: in bounds.
+                let (oc, ov) = (&mut cols[len..len + m], &mut vals[len..len + m]);
                 let mut increasing = true;
                 let mut prev = -1i32;
-                for &(j, v) in row {
-                    let keep = usize::from(j) != self_col;
-                    // len <= entries seen so far < nnz: in bounds. The raw integer is kept in
-                    // the value slot until the row is normalised.
-                    cols[len] = j;
-                    vals[len] = Q32::from_bits(i64::from(v));
-                    len += usize::from(keep);
-                    total += u64::from(v) & 0u64.wrapping_sub(u64::from(keep));
+                for ((c, x), &(j, v)) in oc.iter_mut().zip(ov.iter_mut()).zip(row) {
+                    *c = j;
+                    *x = Q32::from_bits(i64::from(v));
+                    total += u64::from(v);
                     increasing &= i32::from(j) > prev;
                     prev = i32::from(j);
                 }
                 done = increasing && usize::try_from(prev).map_or(true, |p| p < n);
-                if !done {
-                    len = row_start;
+                if done {
+                    let mut kept = m;
+                    if let Ok(p) =
+                        u16::try_from(self_col).map_or(Err(0), |sc| oc.binary_search(&sc))
+                    {
+                        total -= ov[p].to_bits() as u64;
+                        oc.copy_within(p + 1.., p);
+                        ov.copy_within(p + 1.., p);
+                        kept -= 1;
+                    }
+                    len += kept;
+                } else {
                     total = 0;
                 }
             }
@@ -2256,7 +2267,21 @@ mod tests {
                     prop::option::of(0..n as u16 + 2),
                 )
             }),
+            increasing in any::<bool>(),
+            fresh in any::<bool>(),
         ) {
+            let mut rows = rows;
+            if increasing {
+                // Mostly strictly increasing rows (the fast path), every fourth left as is.
+                for (i, row) in rows.iter_mut().enumerate() {
+                    if i % 4 != 3 {
+                        row.sort_unstable_by_key(|e| e.0);
+                        row.dedup_by_key(|e| e.0);
+                    }
+                }
+            }
+            // All weights newer than every registration (the fast path) or not.
+            let lu = if fresh { vec![100; n] } else { lu };
             let inp = test_inputs(n, rows, lu, reg);
             let owner = owner.map(usize::from);
             let (w, sorted) = masked_weights(&inp, &permit, owner, Entries::default());

@@ -96,8 +96,11 @@ pub fn q64_to_q32(x: Q64) -> Q32 {
 /// `u16_proportion_to_fixed(x) = x ⊘ 65535` (spec §3.3).
 #[inline]
 pub fn u16_proportion(x: u16) -> Q32 {
-    // (x·2^32·2^32) / (65535·2^32) truncated is (x·2^32) / 65535: a constant division.
-    Q32::from_bits(((u64::from(x) << 32) / 65535) as i64)
+    // (x·2^32·2^32) / (65535·2^32) truncated is floor(x·2^32 / 65535), and since
+    // 2^32 = 65537·65535 + 1 that is x·65537 + floor(x / 65535): x·65537, plus 1 for
+    // x = 65535 (giving exactly 2^32). Tested for every u16 against `safe_div`.
+    let x = u64::from(x);
+    Q32::from_bits((x * 65537 + u64::from(x == 65535)) as i64)
 }
 
 /// `fixed_proportion_to_u16(x) = clamp(floor(x ⊗ 65535), 0, 65535)` (spec §3.3).
