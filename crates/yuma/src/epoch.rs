@@ -19,8 +19,8 @@
 
 use crate::fixed::{
     all_unit, div_one, exp_fast, mul, mul_or_zero, mul_unit, normalize, proportion_to_u16, q32_int,
-    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, HALF, ONE, Q32,
-    Q64, ZERO,
+    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, UnitMul, HALF, ONE,
+    Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -869,6 +869,7 @@ fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
     let mut read = 0usize;
     for i in 0..n {
         let ai = a[i].to_bits() as u64;
+        let am = UnitMul::new(ai);
         // The old end of row i (start[i + 1] is overwritten with the compacted end below).
         let end = w.start[i + 1];
         let mut t = 0u64;
@@ -876,7 +877,7 @@ fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
             let j = w.cols[at];
             let v = w.vals[at].to_bits() as u64;
             let cj = &mut col[usize::from(j)];
-            cj[2] += mul_unit(ai, v);
+            cj[2] += am.mul(v);
             // Capped at consensus; dropped (capped at 0) when the consensus is 0 and v > 0.
             // A dropped entry has kept = 0, so it adds nothing below.
             let kept = cj[0].min(v);
@@ -886,7 +887,7 @@ fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
             w.vals[len] = Q32::from_bits(kept as i64);
             len += usize::from(keep);
             t += kept;
-            cj[1] += mul_unit(ai, kept);
+            cj[1] += am.mul(kept);
         }
         vt[i] = Q32::from_bits(t as i64);
         read = end;
@@ -949,6 +950,7 @@ fn clip_ema3(
         return None;
     }
     let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
+    let (alm, omm) = (UnitMul::new(al), UnitMul::new(om));
     let cap = w.cols.len() + bonds_nnz;
     // Slots are written before they are read: stale contents are harmless.
     cols.resize(cap, 0);
@@ -963,6 +965,7 @@ fn clip_ema3(
     let none_recent = !recent.iter().any(|r| *r);
     for (i, row) in bonds.iter().enumerate() {
         let ai = a[i].to_bits() as u64;
+        let am = UnitMul::new(ai);
         let (nc, nv) = (w.row_cols(i), w.row_vals(i));
         let mut t = 0u64;
         if none_recent && row.len() == nc.len() && row.iter().zip(nc).all(|(o, j)| o.0 == *j) {
@@ -971,11 +974,11 @@ fn clip_ema3(
             for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
                 let v = v.to_bits() as u64;
                 let cj = &mut col[usize::from(*j)];
-                cj[2] += mul_unit(ai, v);
+                cj[2] += am.mul(v);
                 let kept = cj[0].min(v);
                 t += kept;
-                cj[1] += mul_unit(ai, kept);
-                let e = mul_unit(om, u16_proportion(*ov).to_bits() as u64) + mul_unit(al, kept);
+                cj[1] += am.mul(kept);
+                let e = omm.mul(u16_proportion(*ov).to_bits() as u64) + alm.mul(kept);
                 cj[3] += e;
                 // len <= entries merged so far < cap.
                 cols[len] = *j;
@@ -990,11 +993,11 @@ fn clip_ema3(
         let mut clip = |x: usize, col: &mut [[u64; 4]]| -> u64 {
             let v = nv[x].to_bits() as u64;
             let cj = &mut col[usize::from(nc[x])];
-            cj[2] += mul_unit(ai, v);
+            cj[2] += am.mul(v);
             let kept = cj[0].min(v);
             t += kept;
-            cj[1] += mul_unit(ai, kept);
-            mul_unit(al, kept)
+            cj[1] += am.mul(kept);
+            alm.mul(kept)
         };
         // Writes one E entry (kept when positive); len <= entries merged so far < cap.
         let mut put = |len: &mut usize, col: &mut [[u64; 4]], j: u16, v: u64| {
@@ -1014,7 +1017,7 @@ fn clip_ema3(
                 put(&mut len, &mut col, nc[x], v);
                 x += 1;
             }
-            let mut v = mul_unit(om, u16_proportion(ov).to_bits() as u64);
+            let mut v = omm.mul(u16_proportion(ov).to_bits() as u64);
             if x < nc.len() && nc[x] == oj {
                 v += clip(x, &mut col);
                 x += 1;
@@ -1565,6 +1568,7 @@ fn ema_fast(
         return None;
     }
     let (al, om) = (alpha.to_bits() as u64, one_minus.to_bits() as u64);
+    let (alm, omm) = (UnitMul::new(al), UnitMul::new(om));
     let live = |j: usize| matches!(recent.get(j), Some(false));
     if yuma3 {
         let (e, sums) = ema_merge(
@@ -1626,6 +1630,7 @@ fn ema_fast(
     let none_recent = !recent.iter().any(|r| *r);
     for (i, row) in bonds.iter().enumerate() {
         let ai = a[i].to_bits() as u64;
+        let am = UnitMul::new(ai);
         let (nc, nv) = (wb.row_cols(i), wb.row_vals(i));
         if none_recent
             && nc.last().is_none_or(|j| usize::from(*j) < n)
@@ -1635,9 +1640,9 @@ fn ema_fast(
             // Same columns in the stored row as in Wb's row, in range: the merge is a zip.
             for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
                 let c = &mut col[usize::from(*j)];
-                let nd = mul_unit(al, unit_div(&c.0, mul_unit(v.to_bits() as u64, ai)));
+                let nd = alm.mul(unit_div(&c.0, am.mul(v.to_bits() as u64)));
                 // ov <= its column's sum: the quotient is at most 1.
-                let e = mul_unit(om, c.1.div(u64::from(*ov) << 32)) + nd;
+                let e = omm.mul(c.1.div(u64::from(*ov) << 32)) + nd;
                 c.2 += e;
                 // len <= entries merged so far < cap.
                 cols[len] = *j;
@@ -1649,7 +1654,7 @@ fn ema_fast(
         }
         // α ⊗ ΔB[i, j] for entry x of the Wb row, with ΔB = (Wb ⊗ A) ⊘ its column sum.
         let delta = |c: &(Divider, Divider, u64), x: usize| {
-            mul_unit(al, unit_div(&c.0, mul_unit(nv[x].to_bits() as u64, ai)))
+            alm.mul(unit_div(&c.0, am.mul(nv[x].to_bits() as u64)))
         };
         // Writes one E entry (kept when positive); len <= entries merged so far < cap.
         let mut put = |len: &mut usize, c: &mut (Divider, Divider, u64), j: u16, v: u64| {
@@ -1672,7 +1677,7 @@ fn ema_fast(
             }
             let c = &mut col[oju];
             // ov <= its column's sum: the quotient is at most 1.
-            let mut v = mul_unit(om, c.1.div(u64::from(ov) << 32));
+            let mut v = omm.mul(c.1.div(u64::from(ov) << 32));
             if x < nc.len() && nc[x] == oj {
                 v += delta(c, x);
                 x += 1;
@@ -1692,10 +1697,16 @@ fn ema_fast(
     let mut e = Csr { start, cols, vals };
     // Column-normalise E; dividends and column maxima in the same pass. Per column: the
     // divider by the E sum, the maximum, the incentive.
-    let mut col: Vec<(Divider, u64, u64)> = col
+    let mut col: Vec<(Divider, u64, UnitMul)> = col
         .iter()
         .zip(inc)
-        .map(|(c, x)| (Divider::new(c.2.max(1)), 0, x.to_bits() as u64))
+        .map(|(c, x)| {
+            (
+                Divider::new(c.2.max(1)),
+                0,
+                UnitMul::new(x.to_bits() as u64),
+            )
+        })
         .collect();
     let mut d = vec![ZERO; n];
     for (i, di) in d.iter_mut().enumerate() {
@@ -1706,7 +1717,7 @@ fn ema_fast(
             let vb = unit_div(&c.0, v.to_bits() as u64);
             *v = Q32::from_bits(vb as i64);
             c.1 = c.1.max(vb);
-            acc += mul_unit(c.2, vb);
+            acc += c.2.mul(vb);
         }
         *di = Q32::from_bits(acc as i64);
     }
@@ -1902,10 +1913,10 @@ fn dividends3_out(
     let n = e.rows();
     // Per column: the divider by its sum (1 for a zero sum: its values are 0) and the
     // incentive.
-    let per_col: Vec<(Divider, u64)> = sums
+    let per_col: Vec<(Divider, UnitMul)> = sums
         .iter()
         .zip(inc)
-        .map(|(s, x)| (Divider::new((*s).max(1)), x.to_bits() as u64))
+        .map(|(s, x)| (Divider::new((*s).max(1)), UnitMul::new(x.to_bits() as u64)))
         .collect();
     let mut d = Vec::with_capacity(n);
     let mut bonds = Vec::with_capacity(n);
@@ -1916,7 +1927,7 @@ fn dividends3_out(
             .zip(vals)
             .map(|(j, v)| {
                 let (div, inc_j) = &per_col[usize::from(*j)];
-                mul_unit(unit_div(div, v.to_bits() as u64), *inc_j)
+                inc_j.mul(unit_div(div, v.to_bits() as u64))
             })
             .sum();
         d.push(mul_or_zero(Q32::from_bits(t as i64), a[i]));

@@ -50,6 +50,34 @@ pub fn mul_unit(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b)) >> 32) as u64
 }
 
+/// [`mul_unit`] by a fixed left operand `a` in `[0, 1]`: with `a = ah·2^32 + al` (`ah` 0 or
+/// 1, `al < 2^32`), `a·b / 2^32 = ah·b + al·b / 2^32` and `al·b < 2^64`, so the product is
+/// one 64-bit multiply, a mask and a shift (no 128-bit multiply). Proptested against
+/// [`mul_unit`].
+#[derive(Clone, Copy, Debug)]
+pub struct UnitMul {
+    mask: u64,
+    lo: u64,
+}
+
+impl UnitMul {
+    /// Multiplier by `a` (`0 <= a <= 2^32`).
+    #[inline(always)]
+    pub fn new(a: u64) -> Self {
+        debug_assert!(a <= 1 << 32);
+        UnitMul {
+            mask: 0u64.wrapping_sub(a >> 32),
+            lo: a & 0xFFFF_FFFF,
+        }
+    }
+
+    /// `mul_unit(a, b)` for `0 <= b <= 2^32`.
+    #[inline(always)]
+    pub fn mul(&self, b: u64) -> u64 {
+        (b & self.mask) + ((self.lo * b) >> 32)
+    }
+}
+
 /// True when every value lies in `[0, 1]`: the domain of [`mul_unit`].
 #[inline]
 pub fn all_unit(v: &[Q32]) -> bool {
@@ -428,6 +456,13 @@ mod tests {
                     Q32::from_bits(x).saturating_mul(Q32::from_bits(y)).to_bits(),
                     want
                 );
+            }
+        }
+
+        #[test]
+        fn unit_mul_matches_mul_unit(a in 0u64..=(1 << 32), b in 0u64..=(1 << 32)) {
+            for (x, y) in [(a, b), (1 << 32, b), (a, 1 << 32), (a, 0), (0, b), (1 << 32, 1 << 32)] {
+                prop_assert_eq!(UnitMul::new(x).mul(y), mul_unit(x, y));
             }
         }
 
