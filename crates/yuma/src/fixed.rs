@@ -221,7 +221,8 @@ impl Divider {
         debug_assert!(d >= 1);
         Divider {
             d,
-            m: u64::MAX / d.max(1),
+            // d = 1 (the divider of an empty column's zero sum, common) needs no division.
+            m: if d <= 1 { u64::MAX } else { u64::MAX / d },
         }
     }
 
