@@ -202,12 +202,9 @@ fn epoch_setup(validators: u16, all: bool) -> (MemStore, StateRoot, u64) {
             c
         };
         for uid in 1..N {
-            let mut hk = [0u8; 32];
-            hk[..2].copy_from_slice(&uid.to_be_bytes());
-            hk[2] = 0xAA;
-            let hk = AccountId(hk);
-            let mut cold = hk;
-            cold.0[3] = 0xCC;
+            // Random-looking keys, as real ones are (not in UID order in the store).
+            let hk = AccountId(hash::blake2b_256(&[&b"hot"[..], &uid.to_le_bytes()].concat()).0);
+            let cold = AccountId(hash::blake2b_256(&[&b"cold"[..], &uid.to_le_bytes()].concat()).0);
             st.put(
                 keys::hotkey(&hk),
                 &HotkeyInfo {

@@ -324,7 +324,18 @@ fn epoch_inputs_and_hotkeys(
         .into_iter()
         .map(|nr| nr.unwrap_or_else(|| Neuron::new(AccountId([0; 32]), 0)))
         .collect();
-    let hotkeys: Vec<Option<HotkeyInfo>> = neurons.iter().map(|nr| st.hotkey(&nr.hotkey)).collect();
+    // Hotkey records read in key order (neighbouring lookups share the store's cached
+    // paths), then put back in UID order.
+    let mut order: Vec<usize> = (0..neurons.len()).collect();
+    let head = |i: &usize| {
+        let h = &neurons[*i].hotkey.0;
+        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+    };
+    order.sort_unstable_by_key(head);
+    let mut hotkeys: Vec<Option<HotkeyInfo>> = vec![None; neurons.len()];
+    for i in order {
+        hotkeys[i] = st.hotkey(&neurons[i].hotkey);
+    }
     let stake: Vec<u64> = hotkeys
         .iter()
         .map(|h| h.as_ref().map_or(0, |h| h.total_stake))
@@ -437,29 +448,34 @@ fn run_epoch(
     let mut emission = Vec::new();
     let mut paid_out = 0u64;
     let mut credits = Vec::new();
+    // The paid UIDs in hotkey order (neighbouring store reads; the order of independent
+    // payouts does not change the result).
+    let head = |h: &AccountId| {
+        let h = &h.0;
+        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+    };
+    let mut paid: Vec<usize> = (0..n)
+        .filter(|i| out.server_emission[*i] > 0 || out.validator_emission[*i] > 0)
+        .collect();
+    paid.sort_unstable_by(|a, b| {
+        let (ha, hb) = (&neurons[*a].hotkey, &neurons[*b].hotkey);
+        head(ha)
+            .cmp(&head(hb))
+            .then_with(|| ha.cmp(hb))
+            .then(a.cmp(b))
+    });
     // The payouts' writes, applied in one batch after the loop: each paid hotkey's keys are
     // read and written in its own iteration only, so no iteration needs another's pending
     // writes — unless a hotkey held two paid UIDs (corrupt state), then they are applied at
     // once.
     let mut writes = Vec::new();
-    let distinct = {
-        let mut hs: Vec<&[u8; 32]> = neurons
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| out.server_emission[*i] > 0 || out.validator_emission[*i] > 0)
-            .map(|(_, nr)| &nr.hotkey.0)
-            .collect();
-        let head =
-            |h: &[u8; 32]| u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-        hs.sort_unstable_by(|a, b| head(a).cmp(&head(b)).then_with(|| a.cmp(b)));
-        hs.windows(2).all(|p| p[0] != p[1])
-    };
-    for (i, nr) in neurons.iter().enumerate() {
+    let distinct = paid
+        .windows(2)
+        .all(|p| neurons[p[0]].hotkey != neurons[p[1]].hotkey);
+    for i in paid {
+        let nr = &neurons[i];
         let se = out.server_emission[i];
         let ve = out.validator_emission[i];
-        if se == 0 && ve == 0 {
-            continue;
-        }
         // The record read for the inputs is current: only the owner hotkey's has changed
         // since (owner cut), and each hotkey holds one UID of the subnet.
         let hk = if nr.hotkey == sub.owner_hotkey {
@@ -470,14 +486,12 @@ fn run_epoch(
         let Some(hk) = hk else {
             continue;
         };
-        if se > 0 || ve > 0 {
-            emission.push(UidEmission {
-                uid: i as u16,
-                hotkey: nr.hotkey,
-                server: se,
-                validator: ve,
-            });
-        }
+        emission.push(UidEmission {
+            uid: i as u16,
+            hotkey: nr.hotkey,
+            server: se,
+            validator: ve,
+        });
         // Every credit to this hotkey's stakes, applied at once.
         credits.clear();
         if ve > 0 {
@@ -514,6 +528,7 @@ fn run_epoch(
         }
     }
     st.overlay.put_changed(writes);
+    emission.sort_unstable_by_key(|e| e.uid);
     // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
     let burned = rao_emission - paid_out;
     st.burn_pending(burned)?;
