@@ -129,7 +129,11 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
         } else {
             // W itself is needed after clipping only when the bond penalty is not exactly 1.
             let w_kept = (beta != ONE).then(|| w.clone());
-            let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true);
+            // Without liquid alpha an entry clipped to 0 may stay in W̄ (every later step
+            // treats a 0 entry as an absent one); liquid alpha keeps only W̄'s columns, so there
+            // it must go.
+            let keep_zeros = !(hp.yuma3_enabled && hp.liquid_alpha_enabled);
+            let (wc, vt, rank_clipped, rank_unclipped) = clip_and_rank(w, &c, &a, true, keep_zeros);
             let mut inc = rank_clipped.clone();
             normalize(&mut inc);
 
@@ -804,17 +808,53 @@ fn select_quick(entries: &mut [(i64, i64)], target: i64) -> i64 {
 #[inline(never)]
 ///
 /// `w_unit`: the caller knows every value of W to lie in [0, 1] (otherwise it is checked).
+///
+/// `keep_zeros`: the caller accepts entries clipped to 0 staying in W̄ (with value 0) instead
+/// of being dropped; then the values are clipped in place without compaction (same trust
+/// and ranks: a dropped entry adds 0 to them).
 fn clip_and_rank(
     w: Csr,
     c: &[Q32],
     a: &[Q32],
     w_unit: bool,
+    keep_zeros: bool,
 ) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
     // Compaction in place: entries are only dropped, so writes never overtake reads.
     if w.cols.len() < 1 << 30 && all_unit(a) && all_unit(c) && (w_unit || all_unit(&w.vals)) {
+        if keep_zeros {
+            return clip_and_rank_keep(w, c, a);
+        }
         return clip_and_rank_unit(w, c, a);
     }
     clip_and_rank_generic(w, c, a)
+}
+
+/// [`clip_and_rank_unit`] without dropping entries: an entry whose consensus is 0 keeps
+/// the clipped value 0. Each value becomes `min(C[j], w)` in place (the same value the
+/// compacting form keeps, or 0 where it drops the entry).
+fn clip_and_rank_keep(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q32>, Vec<Q32>) {
+    let n = w.rows();
+    // Per column: consensus, rank, unclipped rank.
+    let mut col: Vec<[u64; 3]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0]).collect();
+    let mut vt = vec![ZERO; n];
+    for (i, t_i) in vt.iter_mut().enumerate() {
+        let am = UnitMul::new(a[i].to_bits() as u64);
+        let range = w.range(i);
+        let mut t = 0u64;
+        for (j, x) in w.cols[range.clone()].iter().zip(&mut w.vals[range]) {
+            let v = x.to_bits() as u64;
+            let cj = &mut col[usize::from(*j)];
+            cj[2] += am.mul(v);
+            let kept = cj[0].min(v);
+            *x = Q32::from_bits(kept as i64);
+            t += kept;
+            cj[1] += am.mul(kept);
+        }
+        *t_i = Q32::from_bits(t as i64);
+    }
+    let r = col.iter().map(|x| Q32::from_bits(x[1] as i64)).collect();
+    let ru = col.iter().map(|x| Q32::from_bits(x[2] as i64)).collect();
+    (w, vt, r, ru)
 }
 
 /// [`clip_and_rank`] for any values, with the saturating operations.
@@ -2494,10 +2534,24 @@ mod tests {
             }
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
+            let keep = clip_and_rank_keep(w.clone(), &c, &a);
             prop_assert_eq!(
                 clip_and_rank_unit(w.clone(), &c, &a),
-                clip_and_rank_generic(w, &c, &a)
+                clip_and_rank_generic(w.clone(), &c, &a)
             );
+            let (wc, vt, r, ru) = clip_and_rank_generic(w.clone(), &c, &a);
+            prop_assert_eq!((&keep.1, &keep.2, &keep.3), (&vt, &r, &ru));
+            // The kept form minus the entries the compacting form drops is the same matrix.
+            let mut kept = Csr::with_capacity(n, 0);
+            for i in 0..n {
+                for ((j, v), orig) in keep.0.row_cols(i).iter().zip(keep.0.row_vals(i)).zip(w.row_vals(i)) {
+                    if !(c[usize::from(*j)] == ZERO && *orig > ZERO) {
+                        kept.push(*j, *v);
+                    }
+                }
+                kept.end_row();
+            }
+            prop_assert_eq!(kept, wc);
         }
 
         #[test]
