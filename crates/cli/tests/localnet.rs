@@ -239,6 +239,15 @@ async fn weight_rows(net: &Localnet) -> Option<BTreeMap<u16, (u64, Vec<(u16, u16
     Some(out)
 }
 
+/// The miners' UIDs, in start order.
+fn miner_uids(net: &Localnet) -> Vec<u16> {
+    net.neurons()
+        .iter()
+        .filter(|n| n.role == Role::Miner)
+        .map(|n| n.uid)
+        .collect()
+}
+
 fn weight_on(row: &[(u16, u16)], uid: u16) -> u16 {
     row.iter().find(|(u, _)| *u == uid).map_or(0, |(_, w)| *w)
 }
@@ -252,12 +261,7 @@ fn a_restarted_validator_resumes_its_scores_and_keeps_setting_weights() {
     runtime().block_on(async {
         let mut net = start(dir, 1, &["tiny", "mid"]).await;
         let owner = net.neuron("owner").unwrap().clone();
-        let miners: Vec<u16> = net
-            .neurons()
-            .iter()
-            .filter(|n| n.role == Role::Miner)
-            .map(|n| n.uid)
-            .collect();
+        let miners = miner_uids(&net);
 
         // Scores for every miner, and weights set at least once.
         let net_ref = &net;
@@ -388,12 +392,7 @@ fn a_killed_miner_gets_weight_zero_and_no_incentive_while_the_others_keep_earnin
     let t0 = Instant::now();
     runtime().block_on(async {
         let mut net = start(dir, 2, &["ten_percent", "mid", "full"]).await;
-        let miners: Vec<u16> = net
-            .neurons()
-            .iter()
-            .filter(|n| n.role == Role::Miner)
-            .map(|n| n.uid)
-            .collect();
+        let miners = miner_uids(&net);
         let victim = net.neuron("miner1").unwrap().uid;
         let others: Vec<u16> = miners.iter().copied().filter(|&u| u != victim).collect();
 
