@@ -942,7 +942,8 @@ fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
 
 /// What [`clip_ema3`] computes.
 struct ClipEma3 {
-    /// The new bonds E.
+    /// The new bonds E; rows merged as a zip keep entries equal to 0 (which add nothing to
+    /// the sums or dividends and are left out of the stored rows).
     e: Csr,
     /// Column sums of E (integers; every value in [0, 1]).
     e_sums: Vec<u64>,
@@ -1010,21 +1011,30 @@ fn clip_ema3(
         let mut t = 0u64;
         if none_recent && row.len() == nc.len() && row.iter().zip(nc).all(|(o, j)| o.0 == *j) {
             // Same columns in the stored row as in W's row (typical: last epoch's bonds on
-            // this epoch's weights; in range since W's are): the merge is a zip.
-            for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
+            // this epoch's weights; in range since W's are): the merge is a zip, and E's row
+            // has W's columns, zeros included (no compaction; see [`ClipEma3::e`]).
+            let m = nc.len();
+            // len + m <= the entries of the rows so far <= cap: in bounds.
+            let (oc, ov) = (&mut cols[len..len + m], &mut vals[len..len + m]);
+            for ((((j, v), (_, b)), c), x) in nc
+                .iter()
+                .zip(nv)
+                .zip(row)
+                .zip(oc.iter_mut())
+                .zip(ov.iter_mut())
+            {
                 let v = v.to_bits() as u64;
                 let cj = &mut col[usize::from(*j)];
                 cj[2] += am.mul(v);
                 let kept = cj[0].min(v);
                 t += kept;
                 cj[1] += am.mul(kept);
-                let e = omm.mul(u16_proportion(*ov).to_bits() as u64) + alm.mul(kept);
+                let e = omm.mul(u16_proportion(*b).to_bits() as u64) + alm.mul(kept);
                 cj[3] += e;
-                // len <= entries merged so far < cap.
-                cols[len] = *j;
-                vals[len] = Q32::from_bits(e as i64);
-                len += usize::from(e > 0);
+                *c = *j;
+                *x = Q32::from_bits(e as i64);
             }
+            len += m;
             trust[i] = Q32::from_bits(t as i64);
             start.push(len);
             continue;
@@ -1939,7 +1949,7 @@ fn dividends3_unit(e: &Csr, a: &[Q32], inc: &[Q32], n: usize, sums: Option<Vec<u
 }
 
 /// [`dividends3_unit`] with the column sums given, forming in the same pass the stored bond
-/// rows (`E` as u16 proportions, rows of UIDs without a new permit empty) that the epoch
+/// rows (`E`'s positive entries as u16 proportions, rows of UIDs without a new permit empty) that the epoch
 /// otherwise converts from E afterwards. E and I lie in [0, 1], E has fewer than 2^30
 /// entries, `sums` are E's column sums. Proptested against [`dividends3_generic`] and the
 /// conversion.
@@ -1962,22 +1972,35 @@ fn dividends3_out(
     let mut bonds = Vec::with_capacity(n);
     for i in 0..n {
         let (cols, vals) = (e.row_cols(i), e.row_vals(i));
+        let mut zero = false;
         let t: u64 = cols
             .iter()
             .zip(vals)
             .map(|(j, v)| {
                 let (div, inc_j) = &per_col[usize::from(*j)];
+                zero |= v.to_bits() == 0;
                 inc_j.mul(unit_div(div, v.to_bits() as u64))
             })
             .sum();
         d.push(mul_or_zero(Q32::from_bits(t as i64), a[i]));
         // The row is still in L1: a second tight loop converts it.
         bonds.push(if permit[i] {
-            cols.iter()
+            // floor(v · 65535 / 2^32), 65535 for v = 1: `proportion_to_u16` in [0, 1].
+            let mut row: SparseRow = cols
+                .iter()
                 .zip(vals)
-                // floor(v · 65535 / 2^32), 65535 for v = 1: `proportion_to_u16` in [0, 1].
                 .map(|(j, v)| (*j, ((v.to_bits() as u64 * 65535) >> 32) as u16))
-                .collect()
+                .collect();
+            if zero {
+                // Only positive values are stored (E may hold zeros; a positive value can
+                // still convert to 0, so filter on E's values).
+                let mut k = 0;
+                row.retain(|_| {
+                    k += 1;
+                    vals[k - 1].to_bits() > 0
+                });
+            }
+            row
         } else {
             Vec::new()
         });
@@ -2480,7 +2503,17 @@ mod tests {
             for (j, v) in e.cols.iter().zip(&e.vals) {
                 sums[usize::from(*j)] += v.to_bits() as u64;
             }
-            prop_assert_eq!(f.e, e);
+            // E without its zero entries (zip-merged rows keep them).
+            let mut fe = Csr::with_capacity(n, 0);
+            for i in 0..n {
+                for (j, v) in f.e.row_cols(i).iter().zip(f.e.row_vals(i)) {
+                    if *v > ZERO {
+                        fe.push(*j, *v);
+                    }
+                }
+                fe.end_row();
+            }
+            prop_assert_eq!(fe, e);
             prop_assert_eq!(f.e_sums, sums);
             prop_assert_eq!(f.trust, vt);
             prop_assert_eq!(f.rank, r);
@@ -2591,7 +2624,7 @@ mod tests {
             prop_assert_eq!(d, dividends3_generic(&e, &a, &inc, n));
             for i in 0..n {
                 let want: SparseRow = if permit[i] {
-                    e.row_cols(i).iter().zip(e.row_vals(i)).map(|(j, v)| (*j, proportion_to_u16(*v))).collect()
+                    e.row_cols(i).iter().zip(e.row_vals(i)).filter(|(_, v)| **v > ZERO).map(|(j, v)| (*j, proportion_to_u16(*v))).collect()
                 } else {
                     Vec::new()
                 };
