@@ -2184,6 +2184,24 @@ fn max_upscale_to_u16(v: &[Q32]) -> Vec<u16> {
     if m == ZERO {
         return v.iter().map(|x| x.saturating_to_num::<u16>()).collect();
     }
+    if m > ZERO && all_unit(v) {
+        // Values in [0, 1], 0 < m <= 1: mul(x, 65535) is exactly X = x·65535 (as bits),
+        // div_one(X, m) is floor(X·2^32 / m) (as bits), and rounding that to an integer
+        // gives floor((floor(X·2^32/m) + 2^31) / 2^32) = floor(X/m + 1/2) =
+        // floor((2X + m) / 2m): one exact division by a constant (at most 65535).
+        let mb = m.to_bits() as u64;
+        let d = Divider::new(2 * mb);
+        return v
+            .iter()
+            .map(|x| d.div(2 * (x.to_bits() as u64 * 65535) + mb) as u16)
+            .collect();
+    }
+    max_upscale_to_u16_generic(v, m)
+}
+
+/// [`max_upscale_to_u16`] for any values with their maximum `m > 0`, through the library's
+/// operations.
+fn max_upscale_to_u16_generic(v: &[Q32], m: Q32) -> Vec<u16> {
     let u16max = q32_int(u16::MAX);
     if m > Q32::from_num(32768) {
         let f = div_one(u16max, m);
@@ -2518,6 +2536,17 @@ mod tests {
             prop_assert_eq!(f.trust, vt);
             prop_assert_eq!(f.rank, r);
             prop_assert_eq!(f.rank_unclipped, ru);
+        }
+
+        #[test]
+        fn max_upscale_unit_equals_the_generic_path(
+            v in prop::collection::vec(prop_oneof![0i64..=(1 << 32), Just(0i64), Just(1i64 << 32), 0i64..100], 1..60),
+        ) {
+            let v: Vec<Q32> = v.into_iter().map(Q32::from_bits).collect();
+            let m = v.iter().copied().fold(ZERO, Q32::max);
+            if m > ZERO {
+                prop_assert_eq!(max_upscale_to_u16(&v), max_upscale_to_u16_generic(&v, m));
+            }
         }
 
         #[test]
