@@ -515,12 +515,24 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
         v[0] = DENSE_ROW;
         v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
         let (values, bitmap) = v[3..].split_at_mut(2 * m);
-        // Every uid is below m (the row is ascending and ends at m − 1).
+        // Every uid is below m (the row is ascending and ends at m − 1); the bitmap byte of
+        // the current uids is built in a register and stored when the next one starts.
+        let (mut byte, mut bits) = (0usize, 0u8);
         for &(u, w) in row {
             let u = usize::from(u);
-            values[2 * u] = w as u8;
-            values[2 * u + 1] = (w >> 8) as u8;
-            bitmap[u >> 3] |= 1 << (u & 7);
+            if let Some(c) = values.get_mut(2 * u..2 * u + 2) {
+                c.copy_from_slice(&w.to_le_bytes());
+            }
+            if u >> 3 != byte {
+                if let Some(b) = bitmap.get_mut(byte) {
+                    *b = bits;
+                }
+                (byte, bits) = (u >> 3, 0);
+            }
+            bits |= 1 << (u & 7);
+        }
+        if let Some(b) = bitmap.get_mut(byte) {
+            *b = bits;
         }
         return v;
     }
@@ -1035,8 +1047,10 @@ mod tests {
         assert_eq!(enc.len(), 3 + 2 * 4096 + 512);
         assert_eq!(decode_row(&enc), Some(row));
         for m in 1..40u16 {
-            let full: Vec<(u16, u16)> = (0..m).map(|u| (u, u % 3)).collect();
-            assert_eq!(decode_row(&encode_row(&full)), Some(full));
+            for first in 0..m {
+                let full: Vec<(u16, u16)> = (first..m).map(|u| (u, u % 3)).collect();
+                assert_eq!(decode_row(&encode_row(&full)), Some(full));
+            }
         }
         // Explicit zeros survive; an unsorted row stays sparse.
         let with_zero = vec![(0, 5), (1, 0), (2, 7), (3, 1), (5, 0)];
