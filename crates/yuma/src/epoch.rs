@@ -348,7 +348,27 @@ pub(crate) fn stake_vector(stake: &[u64], threshold: u64, owner: Option<usize>) 
 
 /// §2.3 `top_k_nonzero`: non-zero entries, then (if `len >= k`) the `len − k` smallest by a
 /// stable ascending sort lose their place (among ties the lower uid loses).
+///
+/// The stable sort orders by (value, uid), so the dropped entries are the `len − k` smallest
+/// (value, uid) pairs: found by one selection (O(n)) instead of a sort; none when `len <= k`.
+/// Proptested against the sort.
 pub(crate) fn top_k_nonzero(v: &[Q32], k: usize) -> Vec<bool> {
+    let mut result: Vec<bool> = v.iter().map(|x| *x != ZERO).collect();
+    if v.len() <= k {
+        return result;
+    }
+    let drop = v.len() - k;
+    let mut keys: Vec<(Q32, usize)> = v.iter().copied().zip(0..).collect();
+    keys.select_nth_unstable(drop - 1);
+    for (_, i) in &keys[..drop] {
+        result[*i] = false;
+    }
+    result
+}
+
+/// [`top_k_nonzero`] by the reference's stable sort (for its tests).
+#[cfg(test)]
+fn top_k_nonzero_sorted(v: &[Q32], k: usize) -> Vec<bool> {
     let mut result: Vec<bool> = v.iter().map(|x| *x != ZERO).collect();
     if v.len() < k {
         return result;
@@ -2547,6 +2567,15 @@ mod tests {
             if m > ZERO {
                 prop_assert_eq!(max_upscale_to_u16(&v), max_upscale_to_u16_generic(&v, m));
             }
+        }
+
+        #[test]
+        fn top_k_by_selection_equals_the_stable_sort(
+            v in prop::collection::vec(prop_oneof![0i64..4, 0i64..=(1 << 32)], 0..80),
+            k in 0usize..90,
+        ) {
+            let v: Vec<Q32> = v.into_iter().map(Q32::from_bits).collect();
+            prop_assert_eq!(top_k_nonzero(&v, k), top_k_nonzero_sorted(&v, k));
         }
 
         #[test]
