@@ -1006,7 +1006,6 @@ fn clip_ema3(
         || !all_unit(&[alpha, one_minus])
         || !all_unit(a)
         || !all_unit(c)
-        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
     {
         return None;
     }
@@ -1076,6 +1075,10 @@ fn clip_ema3(
             col[usize::from(j)][3] += v;
             *len += usize::from(v > 0);
         };
+        if !row.windows(2).all(|w| w[0].0 < w[1].0) {
+            // A stored row out of order: the generic path handles it.
+            return None;
+        }
         let mut x = 0usize;
         for &(oj, ov) in row {
             let oju = usize::from(oj);
@@ -1633,7 +1636,6 @@ fn ema_fast(
         || !all_unit(inc)
         || !(known.is_some() || all_unit(&wb.vals))
         || !(known == Some(true) || (0..n).all(|i| wb.row_is_sorted(i)))
-        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
     {
         return None;
     }
@@ -1641,6 +1643,9 @@ fn ema_fast(
     let (alm, omm) = (UnitMul::new(al), UnitMul::new(om));
     let live = |j: usize| matches!(recent.get(j), Some(false));
     if yuma3 {
+        if !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0)) {
+            return None;
+        }
         let (e, sums) = ema_merge(
             wb,
             bonds,
@@ -1733,6 +1738,10 @@ fn ema_fast(
             vals[*len] = Q32::from_bits(v as i64);
             *len += usize::from(v > 0);
         };
+        if !row.windows(2).all(|w| w[0].0 < w[1].0) {
+            // A stored row out of order: the generic path handles it.
+            return None;
+        }
         let mut x = 0usize;
         for &(oj, ov) in row {
             let oju = usize::from(oj);
@@ -2449,6 +2458,11 @@ mod tests {
                 Some(salt) => (same_pattern(&wb, bonds, salt), vec![false; n]),
                 None => (bonds, recent),
             };
+            let mut unsorted = bonds.clone();
+            if let Some(r) = unsorted.iter_mut().find(|r| r.len() > 1) {
+                r.reverse();
+                prop_assert!(ema_fast(&wb, &unsorted, &recent, &a, &inc, alpha, yuma3_mode, None, None, None, Entries::default()).is_none());
+            }
             let fast = ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, None, None, None, Entries::default());
             prop_assert_eq!(&fast, &ema_fast(&wb, &bonds, &recent, &a, &inc, alpha, yuma3_mode, Some(true), None, None, Entries::default()));
             // With the permits: the same dividends, and the stored rows converted from E.
@@ -2532,6 +2546,12 @@ mod tests {
                 Some(salt) => (same_pattern(&w, bonds, salt), vec![false; n]),
                 None => (bonds, recent),
             };
+            // A stored row out of order (reversed) makes the fused path decline.
+            let mut unsorted = bonds.clone();
+            if let Some(r) = unsorted.iter_mut().find(|r| r.len() > 1) {
+                r.reverse();
+                prop_assert!(clip_ema3(&w, &c, &a, &unsorted, &recent, alpha, Entries::default()).is_none());
+            }
             let f = clip_ema3(&w, &c, &a, &bonds, &recent, alpha, Entries::default());
             prop_assert!(f.is_some());
             let f = f.unwrap();
