@@ -66,8 +66,10 @@
 //! the aggregates against a full scan.
 //!
 //! ## State root
-//! See [`root`]: BLAKE2b-256 leaves `(H(key), H(value))` in 2^16 buckets by the first 16 bits
-//! of `H(key)`, a depth-16 binary Merkle tree above; incremental per changed key.
+//! See [`root`] (scheme version 3): BLAKE2b-256 leaves `H(key) ‖ value` (values of at most 64
+//! bytes inline, longer ones as `H(value)`) in 2^16 buckets by the first 16 bits of `H(key)`,
+//! a 4-ary Merkle tree of depth 8 above (one BLAKE2b block per node); incremental per changed
+//! key, the hashes of each step computed together with SIMD.
 
 pub mod calls;
 mod chain;
