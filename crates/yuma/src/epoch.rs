@@ -1035,23 +1035,39 @@ fn clip_ema3(
             let m = nc.len();
             // len + m <= the entries of the rows so far <= cap: in bounds.
             let (oc, ov) = (&mut cols[len..len + m], &mut vals[len..len + m]);
-            for ((((j, v), (_, b)), c), x) in nc
-                .iter()
-                .zip(nv)
-                .zip(row)
-                .zip(oc.iter_mut())
-                .zip(ov.iter_mut())
-            {
-                let v = v.to_bits() as u64;
-                let cj = &mut col[usize::from(*j)];
-                cj[2] += am.mul(v);
-                let kept = cj[0].min(v);
-                t += kept;
-                cj[1] += am.mul(kept);
-                let e = omm.mul(u16_proportion(*b).to_bits() as u64) + alm.mul(kept);
-                cj[3] += e;
-                *c = *j;
-                *x = Q32::from_bits(e as i64);
+            // The loop, with `$a`, `$al`, `$om` multiplying by A[i], α and 1 − α.
+            macro_rules! zip_row {
+                ($a:expr, $al:expr, $om:expr) => {
+                    for ((((j, v), (_, b)), c), x) in nc
+                        .iter()
+                        .zip(nv)
+                        .zip(row)
+                        .zip(oc.iter_mut())
+                        .zip(ov.iter_mut())
+                    {
+                        let v = v.to_bits() as u64;
+                        let cj = &mut col[usize::from(*j)];
+                        cj[2] += $a(v);
+                        let kept = cj[0].min(v);
+                        t += kept;
+                        cj[1] += $a(kept);
+                        let e = $om(u16_proportion(*b).to_bits() as u64) + $al(kept);
+                        cj[3] += e;
+                        *c = *j;
+                        *x = Q32::from_bits(e as i64);
+                    }
+                };
+            }
+            if ai < 1 << 32 && al < 1 << 32 && om < 1 << 32 {
+                // Factors below 1 (the usual case): x·y < 2^64 for y <= 1, so `⊗` is one
+                // 64-bit multiply and a shift (fewer registers than [`UnitMul`]).
+                zip_row!(
+                    |y: u64| (ai * y) >> 32,
+                    |y: u64| (al * y) >> 32,
+                    |y: u64| (om * y) >> 32
+                );
+            } else {
+                zip_row!(|y| am.mul(y), |y| alm.mul(y), |y| omm.mul(y));
             }
             len += m;
             trust[i] = Q32::from_bits(t as i64);
