@@ -1729,16 +1729,31 @@ fn ema_fast(
             && row.iter().zip(nc).all(|(o, j)| o.0 == *j)
         {
             // Same columns in the stored row as in Wb's row, in range: the merge is a zip.
-            for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
-                let c = &mut col[usize::from(*j)];
-                let nd = alm.mul(unit_div(&c.0, am.mul(v.to_bits() as u64)));
-                // ov <= its column's sum: the quotient is at most 1.
-                let e = omm.mul(c.1.div(u64::from(*ov) << 32)) + nd;
-                c.2 += e;
-                // len <= entries merged so far < cap.
-                cols[len] = *j;
-                vals[len] = Q32::from_bits(e as i64);
-                len += usize::from(e > 0);
+            // The loop, with `$a`, `$al`, `$om` multiplying by A[i], α and 1 − α.
+            macro_rules! zip_row {
+                ($a:expr, $al:expr, $om:expr) => {
+                    for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
+                        let c = &mut col[usize::from(*j)];
+                        let nd = $al(unit_div(&c.0, $a(v.to_bits() as u64)));
+                        // ov <= its column's sum: the quotient is at most 1.
+                        let e = $om(c.1.div(u64::from(*ov) << 32)) + nd;
+                        c.2 += e;
+                        // len <= entries merged so far < cap.
+                        cols[len] = *j;
+                        vals[len] = Q32::from_bits(e as i64);
+                        len += usize::from(e > 0);
+                    }
+                };
+            }
+            if ai < 1 << 32 && al < 1 << 32 && om < 1 << 32 {
+                // Factors below 1: x·y < 2^64 for y <= 1, one 64-bit multiply and a shift.
+                zip_row!(
+                    |y: u64| (ai * y) >> 32,
+                    |y: u64| (al * y) >> 32,
+                    |y: u64| (om * y) >> 32
+                );
+            } else {
+                zip_row!(|y| am.mul(y), |y| alm.mul(y), |y| omm.mul(y));
             }
             start.push(len);
             continue;
