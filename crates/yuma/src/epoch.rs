@@ -684,6 +684,9 @@ pub(crate) fn consensus(
 #[derive(Default)]
 struct Selector {
     hist: Vec<i64>,
+    /// Per bucket, its last entry (u32::MAX: none); per entry, the bucket's previous one.
+    head: Vec<u32>,
+    next: Vec<u32>,
     cand: Vec<(i64, i64)>,
 }
 
@@ -717,10 +720,19 @@ impl Selector {
         let nb = (max >> shift) as usize + 1;
         self.hist.clear();
         self.hist.resize(nb, 0);
+        self.head.clear();
+        self.head.resize(nb, u32::MAX);
+        self.next.clear();
+        self.next.resize(m, u32::MAX);
         let hist = &mut self.hist[..nb];
-        for e in entries.iter() {
+        let head = &mut self.head[..nb];
+        // Each bucket's entries are chained (m < 2^32: a column has at most 65535 rows).
+        for ((k, e), nx) in entries.iter().enumerate().zip(self.next.iter_mut()) {
             // e.0 <= max, so the bucket is < nb.
-            hist[(e.0 >> shift) as usize] += e.1;
+            let b = (e.0 >> shift) as usize;
+            hist[b] += e.1;
+            *nx = head[b];
+            head[b] = k as u32;
         }
         let mut below = 0i64;
         let mut found = None;
@@ -735,12 +747,12 @@ impl Selector {
             return max;
         };
         // The crossing bucket's entries (about two; the bucket holds positive stake, so at
-        // least one).
+        // least one), along its chain.
         self.cand.clear();
-        for e in entries.iter() {
-            if e.0 >> shift == b {
-                self.cand.push(*e);
-            }
+        let mut k = head[b as usize];
+        while let Some(e) = entries.get(k as usize) {
+            self.cand.push(*e);
+            k = self.next[k as usize];
         }
         select_quick(&mut self.cand, target - below)
     }
