@@ -2040,20 +2040,41 @@ fn dividends3_out(
         .zip(inc)
         .map(|(s, x)| (Divider::new((*s).max(1)), UnitMul::new(x.to_bits() as u64)))
         .collect();
+    // Incentives below 1 (all but a single-column subnet's): x·y < 2^64 for y <= 1, so `⊗`
+    // is one 64-bit multiply and a shift.
+    let plain = inc.iter().all(|x| (x.to_bits() as u64) < 1 << 32);
+    let per_col_plain: Vec<(Divider, u64)> = if plain {
+        sums.iter()
+            .zip(inc)
+            .map(|(s, x)| (Divider::new((*s).max(1)), x.to_bits() as u64))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut d = Vec::with_capacity(n);
     let mut bonds = Vec::with_capacity(n);
     for i in 0..n {
         let (cols, vals) = (e.row_cols(i), e.row_vals(i));
         let mut zero = false;
-        let t: u64 = cols
-            .iter()
-            .zip(vals)
-            .map(|(j, v)| {
-                let (div, inc_j) = &per_col[usize::from(*j)];
-                zero |= v.to_bits() == 0;
-                inc_j.mul(unit_div(div, v.to_bits() as u64))
-            })
-            .sum();
+        let t: u64 = if plain {
+            cols.iter()
+                .zip(vals)
+                .map(|(j, v)| {
+                    let (div, inc_j) = &per_col_plain[usize::from(*j)];
+                    zero |= v.to_bits() == 0;
+                    (inc_j * unit_div(div, v.to_bits() as u64)) >> 32
+                })
+                .sum()
+        } else {
+            cols.iter()
+                .zip(vals)
+                .map(|(j, v)| {
+                    let (div, inc_j) = &per_col[usize::from(*j)];
+                    zero |= v.to_bits() == 0;
+                    inc_j.mul(unit_div(div, v.to_bits() as u64))
+                })
+                .sum()
+        };
         d.push(mul_or_zero(Q32::from_bits(t as i64), a[i]));
         // The row is still in L1: a second tight loop converts it.
         bonds.push(if permit[i] {
