@@ -722,8 +722,10 @@ impl Selector {
         self.hist.resize(nb, 0);
         self.head.clear();
         self.head.resize(nb, u32::MAX);
-        self.next.clear();
-        self.next.resize(m, u32::MAX);
+        // Every slot of `next` below m is written before it is read: only grow it.
+        if self.next.len() < m {
+            self.next.resize(m, u32::MAX);
+        }
         let hist = &mut self.hist[..nb];
         let head = &mut self.head[..nb];
         // Each bucket's entries are chained (m < 2^32: a column has at most 65535 rows).
