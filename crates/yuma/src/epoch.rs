@@ -14,6 +14,12 @@
 //! | emission split | §2.11 | [`run`] |
 //! | per-uid outputs | §2.12 | [`run`] |
 //!
+//! Fast paths for the common case (values in [0, 1], sorted rows), each proptested against
+//! the general step it stands for: [`clip_ema3`] (§2.7–§2.9.b in one pass for Yuma‑3 with
+//! bonds penalty 1 and a constant α), [`ema_fast`] (§2.9 in integer arithmetic),
+//! [`dividends3_out`] (Yuma‑3 dividends with the stored rows). Buffers of W, E and the
+//! consensus gather are reused across epochs ([`Workspace`]).
+//!
 //! The commit-reveal mask (§2.6) is not an input of the conformance schema (no pending
 //! commits), so it is the identity here. Matrices are [`Csr`]; no dense `n × n` matrix exists.
 
@@ -391,7 +397,7 @@ fn top_k_nonzero_sorted(v: &[Q32], k: usize) -> Vec<bool> {
 /// reciprocal division; a longer row whose sum saturates goes through [`QDiv`] with the
 /// saturated sum, as the reference. Every value is in [0, 1] (an entry is at most its sum).
 /// Also returns whether every row is strictly increasing (what later steps need for their
-/// merges), tracked during the filter pass. Proptested against [`masked_weights_reference`],
+/// merges), tracked during the filter pass. Proptested against `masked_weights_reference`,
 /// the push-and-divide form.
 #[inline(never)]
 fn masked_weights(
