@@ -590,21 +590,23 @@ pub(crate) fn consensus(
             let mut count = [0usize; BLOCK];
             let mut present = [0i64; BLOCK];
             for k in 0..r {
-                let mut at = cur[k];
-                let e = end[k];
-                let pk = pb[k];
-                while at < e {
-                    let col = usize::from(w.cols[at]);
+                let (at, pk) = (cur[k], pb[k]);
+                // What is left of the row, from its first entry at or after column j0.
+                let (rc, rv) = (&w.cols[at..end[k]], &w.vals[at..end[k]]);
+                let mut taken = 0usize;
+                for (col, v) in rc.iter().zip(rv) {
+                    let col = usize::from(*col);
                     if col >= j1 {
                         break;
                     }
-                    let b = col - j0;
-                    buf[b * r + count[b]] = (w.vals[at].to_bits(), pk);
+                    // col - j0 < BLOCK (masked so that the compiler sees it).
+                    let b = (col - j0) & (BLOCK - 1);
+                    buf[b * r + count[b]] = (v.to_bits(), pk);
                     count[b] += 1;
                     present[b] += pk;
-                    at += 1;
+                    taken += 1;
                 }
-                cur[k] = at;
+                cur[k] = at + taken;
             }
             for (b, cj) in c[j0..j1].iter_mut().enumerate() {
                 if count[b] == 0 {
