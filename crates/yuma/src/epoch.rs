@@ -1697,9 +1697,30 @@ fn ema_fast(
         let d = dividends3_unit(&e, a, inc, n, Some(sums));
         return Some((d, e, None));
     }
-    // Yuma‑2: integer column sums of the stored bonds.
+    // Yuma‑2: integer column sums of the stored bonds, and which stored rows have the same
+    // columns as Wb's row, all in range (`same`: their merge is a zip).
+    // No column registered since the last tempo: every in-range stored column is live.
+    let none_recent = !recent.iter().any(|r| *r);
     let mut bsum = vec![0u64; n];
-    for row in bonds {
+    let mut same = vec![false; n];
+    for (i, (row, sm)) in bonds.iter().zip(same.iter_mut()).enumerate() {
+        let nc = wb.row_cols(i);
+        if none_recent && row.len() == nc.len() && nc.last().is_none_or(|j| usize::from(*j) < n) {
+            // Summed at Wb's columns (in range, as Wb's rows are increasing); where a column
+            // differs the row is summed again at its own columns instead.
+            let mut diff = 0u16;
+            for ((j, v), c) in row.iter().zip(nc) {
+                diff |= j ^ c;
+                bsum[usize::from(*c)] += u64::from(*v);
+            }
+            if diff == 0 {
+                *sm = true;
+                continue;
+            }
+            for ((_, v), c) in row.iter().zip(nc) {
+                bsum[usize::from(*c)] -= u64::from(*v);
+            }
+        }
         for (j, v) in row {
             let ju = usize::from(*j);
             if live(ju) {
@@ -1724,12 +1745,13 @@ fn ema_fast(
         }
     };
     // Per column (one bounds check per entry): the divider of ΔB, the divider of the stored
-    // bonds, the sum of E. q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S) for S > 0; for
-    // S = 0 the values are 0 and dividing them by 1 keeps them, as `⊘` by 0 would.
-    let mut col: Vec<(Divider, Divider, u64)> = dsum
+    // bonds, the sum of E, the maximum of E. q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S)
+    // for S > 0; for S = 0 the values are 0 and dividing them by 1 keeps them, as `⊘` by 0
+    // would.
+    let mut col: Vec<(Divider, Divider, u64, u64)> = dsum
         .iter()
         .zip(&bsum)
-        .map(|(d, b)| (Divider::new((*d).max(1)), Divider::new((*b).max(1)), 0))
+        .map(|(d, b)| (Divider::new((*d).max(1)), Divider::new((*b).max(1)), 0, 0))
         .collect();
     let (mut cols, mut vals) = buf;
     let cap = wb.cols.len() + bonds_nnz;
@@ -1739,17 +1761,11 @@ fn ema_fast(
     let mut start = Vec::with_capacity(n + 1);
     start.push(0usize);
     let mut len = 0usize;
-    // No column registered since the last tempo: every in-range stored column is live.
-    let none_recent = !recent.iter().any(|r| *r);
     for (i, row) in bonds.iter().enumerate() {
         let ai = a[i].to_bits() as u64;
         let am = UnitMul::new(ai);
         let (nc, nv) = (wb.row_cols(i), wb.row_vals(i));
-        if none_recent
-            && nc.last().is_none_or(|j| usize::from(*j) < n)
-            && row.len() == nc.len()
-            && row.iter().zip(nc).all(|(o, j)| o.0 == *j)
-        {
+        if same[i] {
             // Same columns in the stored row as in Wb's row, in range: the merge is a zip.
             // The loop, with `$a`, `$al`, `$om` multiplying by A[i], α and 1 − α.
             macro_rules! zip_row {
@@ -1760,6 +1776,7 @@ fn ema_fast(
                         // ov <= its column's sum: the quotient is at most 1.
                         let e = $om(c.1.div(u64::from(*ov) << 32)) + nd;
                         c.2 += e;
+                        c.3 = c.3.max(e);
                         // len <= entries merged so far < cap.
                         cols[len] = *j;
                         vals[len] = Q32::from_bits(e as i64);
@@ -1781,12 +1798,13 @@ fn ema_fast(
             continue;
         }
         // α ⊗ ΔB[i, j] for entry x of the Wb row, with ΔB = (Wb ⊗ A) ⊘ its column sum.
-        let delta = |c: &(Divider, Divider, u64), x: usize| {
+        let delta = |c: &(Divider, Divider, u64, u64), x: usize| {
             alm.mul(unit_div(&c.0, am.mul(nv[x].to_bits() as u64)))
         };
         // Writes one E entry (kept when positive); len <= entries merged so far < cap.
-        let mut put = |len: &mut usize, c: &mut (Divider, Divider, u64), j: u16, v: u64| {
+        let mut put = |len: &mut usize, c: &mut (Divider, Divider, u64, u64), j: u16, v: u64| {
             c.2 += v;
+            c.3 = c.3.max(v);
             cols[*len] = j;
             vals[*len] = Q32::from_bits(v as i64);
             *len += usize::from(v > 0);
@@ -1827,58 +1845,65 @@ fn ema_fast(
     cols.truncate(len);
     vals.truncate(len);
     let mut e = Csr { start, cols, vals };
-    // Column-normalise E; dividends and column maxima in the same pass. Per column: the
-    // divider by the E sum, the maximum, the incentive.
-    let mut col: Vec<(Divider, u64, UnitMul)> = col
+    // Column normalisation of E, dividends and the max-upscale in one pass. `x ↦ x ⊘ S` is
+    // `floor(x · 2^32 / S)`, non-decreasing in x, so the maximum of a normalised column is
+    // the normalised maximum of E's column: the upscale's divisor is known before the
+    // normalised values are. Per column: the divider by the E sum, the divider by the
+    // normalised maximum, the incentive.
+    let col: Vec<(Divider, Divider, UnitMul)> = col
         .iter()
         .zip(inc)
         .map(|(c, x)| {
+            let sum = Divider::new(c.2.max(1));
+            let max = unit_div(&sum, c.3);
             (
-                Divider::new(c.2.max(1)),
-                0,
+                sum,
+                Divider::new(max.max(1)),
                 UnitMul::new(x.to_bits() as u64),
             )
         })
         .collect();
     let mut d = vec![ZERO; n];
+    let Some(permit) = permit else {
+        for (i, di) in d.iter_mut().enumerate() {
+            let range = e.range(i);
+            let mut acc = 0u64;
+            for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
+                let c = &col[usize::from(*j)];
+                let vb = unit_div(&c.0, v.to_bits() as u64);
+                acc += c.2.mul(vb);
+                *v = Q32::from_bits(unit_div(&c.1, vb) as i64);
+            }
+            *di = Q32::from_bits(acc as i64);
+        }
+        return Some((d, e, None));
+    };
+    // Straight to the stored rows (E itself is not needed any more): the upscaled value q
+    // lies in [0, 1], its u16 proportion is floor(q · 65535 / 2^32).
+    let mut bonds: Vec<SparseRow> = Vec::with_capacity(n);
     for (i, di) in d.iter_mut().enumerate() {
-        let range = e.range(i);
+        let (rc, rv) = (e.row_cols(i), e.row_vals(i));
         let mut acc = 0u64;
-        for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
-            let c = &mut col[usize::from(*j)];
-            let vb = unit_div(&c.0, v.to_bits() as u64);
-            *v = Q32::from_bits(vb as i64);
-            c.1 = c.1.max(vb);
-            acc += c.2.mul(vb);
+        if permit.get(i).copied().unwrap_or(false) {
+            let mut row = Vec::with_capacity(rc.len());
+            row.extend(rc.iter().zip(rv).map(|(j, v)| {
+                let c = &col[usize::from(*j)];
+                let vb = unit_div(&c.0, v.to_bits() as u64);
+                acc += c.2.mul(vb);
+                let q = unit_div(&c.1, vb);
+                (*j, ((q * 65535) >> 32) as u16)
+            }));
+            bonds.push(row);
+        } else {
+            for (j, v) in rc.iter().zip(rv) {
+                let c = &col[usize::from(*j)];
+                acc += c.2.mul(unit_div(&c.0, v.to_bits() as u64));
+            }
+            bonds.push(Vec::new());
         }
         *di = Q32::from_bits(acc as i64);
     }
-    // Column max-upscale for storage.
-    let ups: Vec<Divider> = col.iter().map(|c| Divider::new(c.1.max(1))).collect();
-    if let Some(permit) = permit {
-        // Straight to the stored rows (E itself is not needed any more): the upscaled value
-        // q lies in [0, 1], its u16 proportion is floor(q · 65535 / 2^32).
-        let bonds = (0..n)
-            .map(|i| {
-                if !permit.get(i).copied().unwrap_or(false) {
-                    return Vec::new();
-                }
-                e.row_cols(i)
-                    .iter()
-                    .zip(e.row_vals(i))
-                    .map(|(j, v)| {
-                        let q = unit_div(&ups[usize::from(*j)], v.to_bits() as u64);
-                        (*j, ((q * 65535) >> 32) as u16)
-                    })
-                    .collect()
-            })
-            .collect();
-        return Some((d, e, Some(bonds)));
-    }
-    for (j, v) in e.cols.iter().zip(e.vals.iter_mut()) {
-        *v = Q32::from_bits(unit_div(&ups[usize::from(*j)], v.to_bits() as u64) as i64);
-    }
-    Some((d, e, None))
+    Some((d, e, Some(bonds)))
 }
 
 /// `v ⊘ s` for `0 <= v <= s` given the divider of `max(s, 1)`: `floor(v · 2^32 / s)` (at
@@ -2958,11 +2983,19 @@ mod tests {
                 if i % 3 == 2 {
                     return row;
                 }
-                m.row_cols(i)
+                let mut same: SparseRow = m
+                    .row_cols(i)
                     .iter()
                     .enumerate()
                     .map(|(k, j)| (*j, (k as u16).wrapping_mul(40503) ^ salt))
-                    .collect()
+                    .collect();
+                // Every fourth row: the same length, the last column moved out of range.
+                if i % 4 == 3 {
+                    if let Some(last) = same.last_mut() {
+                        last.0 = m.rows() as u16 + (salt & 1);
+                    }
+                }
+                same
             })
             .collect()
     }
