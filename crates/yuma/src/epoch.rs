@@ -25,8 +25,8 @@
 
 use crate::fixed::{
     all_unit, div_one, exp_fast, mul, mul_or_zero, mul_unit, normalize, proportion_to_u16, q32_int,
-    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, UnitMul, HALF, ONE,
-    Q32, Q64, ZERO,
+    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, U16Divider,
+    UnitMul, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -1748,10 +1748,17 @@ fn ema_fast(
     // bonds, the sum of E, the maximum of E. q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S)
     // for S > 0; for S = 0 the values are 0 and dividing them by 1 keeps them, as `⊘` by 0
     // would.
-    let mut col: Vec<(Divider, Divider, u64, u64)> = dsum
+    let mut col: Vec<(Divider, U16Divider, u64, u64)> = dsum
         .iter()
         .zip(&bsum)
-        .map(|(d, b)| (Divider::new((*d).max(1)), Divider::new((*b).max(1)), 0, 0))
+        .map(|(d, b)| {
+            (
+                Divider::new((*d).max(1)),
+                U16Divider::new((*b).max(1)),
+                0,
+                0,
+            )
+        })
         .collect();
     let (mut cols, mut vals) = buf;
     let cap = wb.cols.len() + bonds_nnz;
@@ -1768,19 +1775,29 @@ fn ema_fast(
         if same[i] {
             // Same columns in the stored row as in Wb's row, in range: the merge is a zip.
             // The loop, with `$a`, `$al`, `$om` multiplying by A[i], α and 1 − α.
+            // Every entry is written; a row with a zero result is compacted afterwards.
+            let m = nc.len();
+            // len + m <= the entries of the rows so far <= cap: in bounds.
+            let (oc, ox) = (&mut cols[len..len + m], &mut vals[len..len + m]);
+            let mut zero = false;
             macro_rules! zip_row {
                 ($a:expr, $al:expr, $om:expr) => {
-                    for ((j, v), (_, ov)) in nc.iter().zip(nv).zip(row) {
+                    for ((((j, v), (_, ov)), oc), ox) in nc
+                        .iter()
+                        .zip(nv)
+                        .zip(row)
+                        .zip(oc.iter_mut())
+                        .zip(ox.iter_mut())
+                    {
                         let c = &mut col[usize::from(*j)];
                         let nd = $al(unit_div(&c.0, $a(v.to_bits() as u64)));
                         // ov <= its column's sum: the quotient is at most 1.
-                        let e = $om(c.1.div(u64::from(*ov) << 32)) + nd;
+                        let e = $om(c.1.div(*ov)) + nd;
                         c.2 += e;
                         c.3 = c.3.max(e);
-                        // len <= entries merged so far < cap.
-                        cols[len] = *j;
-                        vals[len] = Q32::from_bits(e as i64);
-                        len += usize::from(e > 0);
+                        *oc = *j;
+                        *ox = Q32::from_bits(e as i64);
+                        zero |= e == 0;
                     }
                 };
             }
@@ -1794,15 +1811,29 @@ fn ema_fast(
             } else {
                 zip_row!(|y| am.mul(y), |y| alm.mul(y), |y| omm.mul(y));
             }
+            if zero {
+                // Keep the positive entries only, in order.
+                let mut k = len;
+                for x in len..len + m {
+                    if vals[x] > ZERO {
+                        cols[k] = cols[x];
+                        vals[k] = vals[x];
+                        k += 1;
+                    }
+                }
+                len = k;
+            } else {
+                len += m;
+            }
             start.push(len);
             continue;
         }
         // α ⊗ ΔB[i, j] for entry x of the Wb row, with ΔB = (Wb ⊗ A) ⊘ its column sum.
-        let delta = |c: &(Divider, Divider, u64, u64), x: usize| {
+        let delta = |c: &(Divider, U16Divider, u64, u64), x: usize| {
             alm.mul(unit_div(&c.0, am.mul(nv[x].to_bits() as u64)))
         };
         // Writes one E entry (kept when positive); len <= entries merged so far < cap.
-        let mut put = |len: &mut usize, c: &mut (Divider, Divider, u64, u64), j: u16, v: u64| {
+        let mut put = |len: &mut usize, c: &mut (Divider, U16Divider, u64, u64), j: u16, v: u64| {
             c.2 += v;
             c.3 = c.3.max(v);
             cols[*len] = j;
@@ -1827,7 +1858,7 @@ fn ema_fast(
             }
             let c = &mut col[oju];
             // ov <= its column's sum: the quotient is at most 1.
-            let mut v = omm.mul(c.1.div(u64::from(ov) << 32));
+            let mut v = omm.mul(c.1.div(ov));
             if x < nc.len() && nc[x] == oj {
                 v += delta(c, x);
                 x += 1;
@@ -1885,14 +1916,15 @@ fn ema_fast(
         let (rc, rv) = (e.row_cols(i), e.row_vals(i));
         let mut acc = 0u64;
         if permit.get(i).copied().unwrap_or(false) {
-            let mut row = Vec::with_capacity(rc.len());
-            row.extend(rc.iter().zip(rv).map(|(j, v)| {
+            // Written in place (the sum stays in a register, not in a closure's capture).
+            let mut row = vec![(0u16, 0u16); rc.len()];
+            for ((o, j), v) in row.iter_mut().zip(rc).zip(rv) {
                 let c = &col[usize::from(*j)];
                 let vb = unit_div(&c.0, v.to_bits() as u64);
                 acc += c.2.mul(vb);
                 let q = unit_div(&c.1, vb);
-                (*j, ((q * 65535) >> 32) as u16)
-            }));
+                *o = (*j, ((q * 65535) >> 32) as u16);
+            }
             bonds.push(row);
         } else {
             for (j, v) in rc.iter().zip(rv) {

@@ -243,6 +243,39 @@ impl Divider {
     }
 }
 
+/// `floor(v · 2^32 / b)` for a `u16` numerator `v` and an invariant divisor
+/// `1 <= b < 2^31` in one widening multiply, without a correction step: `q32_int(v) ⊘
+/// q32_int(b)` on integer values (e.g. a stored bond over its column's integer sum).
+///
+/// With `2^(L−1) <= b < 2^L`, `t = 48 − L` and `m = ceil(2^(48+L) / b)` (at most 2^49):
+/// `(v·2^t)·m / 2^64 = v·2^32/b + v·2^t·ε/2^64` with `0 <= ε < 1`; the error is below
+/// `v / 2^(16+L) < 1/b`, while the fractional part of `v·2^32/b` is a multiple of `1/b`
+/// below 1, so the floor is unchanged. `v·2^t < 2^64`.
+#[derive(Clone, Copy, Debug)]
+pub struct U16Divider {
+    shift: u32,
+    m: u64,
+}
+
+impl U16Divider {
+    /// Divider for `1 <= b < 2^31`.
+    #[inline]
+    pub fn new(b: u64) -> Self {
+        debug_assert!((1..1 << 31).contains(&b));
+        let l = 64 - b.leading_zeros();
+        U16Divider {
+            shift: 48 - l,
+            m: ((1u128 << (48 + l)).div_ceil(u128::from(b))) as u64,
+        }
+    }
+
+    /// `floor(v · 2^32 / b)`.
+    #[inline(always)]
+    pub fn div(&self, v: u16) -> u64 {
+        ((u128::from(u64::from(v) << self.shift) * u128::from(self.m)) >> 64) as u64
+    }
+}
+
 /// `a ⊘ b` for many `a` and one `b`, bit-identical to [`safe_div`], without a 128-bit
 /// division in the common cases: `0 <= a < 1` (numerator `a·2^32` fits 64 bits), or `a`
 /// and `b` both integers with `a < 2^32`. Other cases fall back to [`safe_div`].
@@ -531,6 +564,40 @@ mod tests {
         #[test]
         fn divider_is_exact(x in any::<u64>(), d in prop_oneof![1u64..1000, any::<u64>().prop_map(|d| d.max(1)), Just(1u64 << 63), Just(u64::MAX)]) {
             prop_assert_eq!(Divider::new(d).div(x), x / d);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn u16_divider_is_exact(v in any::<u16>(), b in prop_oneof![1u64..70000, 1u64..1 << 31, Just((1u64 << 31) - 1), (0u32..31).prop_map(|k| 1u64 << k), (1u32..31).prop_map(|k| (1u64 << k) - 1), (1u32..31).prop_map(|k| (1u64 << k) + 1)]) {
+            prop_assert_eq!(U16Divider::new(b).div(v), (u64::from(v) << 32) / b);
+        }
+    }
+
+    #[test]
+    fn u16_divider_is_exact_at_the_edges() {
+        for l in 0..31u32 {
+            for b in [
+                (1u64 << l).saturating_sub(1).max(1),
+                1 << l,
+                (1 << l) + 1,
+                (1 << l) + 3,
+            ] {
+                if b >= 1 << 31 {
+                    continue;
+                }
+                let div = U16Divider::new(b);
+                for v in [0u16, 1, 2, 3, 32767, 32768, 65533, 65534, 65535] {
+                    assert_eq!(div.div(v), (u64::from(v) << 32) / b, "v {v} b {b}");
+                }
+            }
+        }
+        // Every numerator for a few divisors.
+        for b in [3u64, 65535, 65537, 99991, (1 << 31) - 1] {
+            let div = U16Divider::new(b);
+            for v in 0..=u16::MAX {
+                assert_eq!(div.div(v), (u64::from(v) << 32) / b, "v {v} b {b}");
+            }
         }
     }
 
