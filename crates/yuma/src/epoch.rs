@@ -482,10 +482,11 @@ fn masked_weights(
             }
             let row_vals = &mut vals[row_start..len];
             if total < 1 << 31 {
-                // total = 0: every kept value is 0 and stays so.
-                let d = Divider::new(total.max(1));
+                // total = 0: every kept value is 0 and stays so. The values are still the raw
+                // u16 weights: one widening multiply each.
+                let d = U16Divider::new(total.max(1));
                 for v in row_vals.iter_mut() {
-                    *v = Q32::from_bits(d.div((v.to_bits() as u64) << 32) as i64);
+                    *v = Q32::from_bits(d.div(v.to_bits() as u16) as i64);
                 }
             } else {
                 // The `⊕` sum saturates at the largest Q32.
