@@ -26,7 +26,7 @@
 use crate::fixed::{
     all_unit, div_one, exp_fast, mul, mul_or_zero, mul_unit, normalize, proportion_to_u16, q32_int,
     q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, U16Divider,
-    UnitMul, HALF, ONE, Q32, Q64, ZERO,
+    UnitDivider, UnitMul, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -1749,12 +1749,12 @@ fn ema_fast(
     // bonds, the sum of E, the maximum of E. q32_int(v) ⊘ q32_int(S) = floor(v · 2^32 / S)
     // for S > 0; for S = 0 the values are 0 and dividing them by 1 keeps them, as `⊘` by 0
     // would.
-    let mut col: Vec<(Divider, U16Divider, u64, u64)> = dsum
+    let mut col: Vec<(UnitDivider, U16Divider, u64, u64)> = dsum
         .iter()
         .zip(&bsum)
         .map(|(d, b)| {
             (
-                Divider::new((*d).max(1)),
+                UnitDivider::new((*d).max(1)),
                 U16Divider::new((*b).max(1)),
                 0,
                 0,
@@ -1791,7 +1791,7 @@ fn ema_fast(
                         .zip(ox.iter_mut())
                     {
                         let c = &mut col[usize::from(*j)];
-                        let nd = $al(unit_div(&c.0, $a(v.to_bits() as u64)));
+                        let nd = $al(c.0.div($a(v.to_bits() as u64)));
                         // ov <= its column's sum: the quotient is at most 1.
                         let e = $om(c.1.div(*ov)) + nd;
                         c.2 += e;
@@ -1830,17 +1830,18 @@ fn ema_fast(
             continue;
         }
         // α ⊗ ΔB[i, j] for entry x of the Wb row, with ΔB = (Wb ⊗ A) ⊘ its column sum.
-        let delta = |c: &(Divider, U16Divider, u64, u64), x: usize| {
-            alm.mul(unit_div(&c.0, am.mul(nv[x].to_bits() as u64)))
+        let delta = |c: &(UnitDivider, U16Divider, u64, u64), x: usize| {
+            alm.mul(c.0.div(am.mul(nv[x].to_bits() as u64)))
         };
         // Writes one E entry (kept when positive); len <= entries merged so far < cap.
-        let mut put = |len: &mut usize, c: &mut (Divider, U16Divider, u64, u64), j: u16, v: u64| {
-            c.2 += v;
-            c.3 = c.3.max(v);
-            cols[*len] = j;
-            vals[*len] = Q32::from_bits(v as i64);
-            *len += usize::from(v > 0);
-        };
+        let mut put =
+            |len: &mut usize, c: &mut (UnitDivider, U16Divider, u64, u64), j: u16, v: u64| {
+                c.2 += v;
+                c.3 = c.3.max(v);
+                cols[*len] = j;
+                vals[*len] = Q32::from_bits(v as i64);
+                *len += usize::from(v > 0);
+            };
         if !row.windows(2).all(|w| w[0].0 < w[1].0) {
             // A stored row out of order: the generic path handles it.
             return None;
@@ -1882,7 +1883,7 @@ fn ema_fast(
     // the normalised maximum of E's column: the upscale's divisor is known before the
     // normalised values are. Per column: the divider by the E sum, the divider by the
     // normalised maximum, the incentive.
-    let col: Vec<(Divider, Divider, UnitMul)> = col
+    let col: Vec<(Divider, UnitDivider, UnitMul)> = col
         .iter()
         .zip(inc)
         .map(|(c, x)| {
@@ -1890,7 +1891,7 @@ fn ema_fast(
             let max = unit_div(&sum, c.3);
             (
                 sum,
-                Divider::new(max.max(1)),
+                UnitDivider::new(max.max(1)),
                 UnitMul::new(x.to_bits() as u64),
             )
         })
@@ -1904,7 +1905,7 @@ fn ema_fast(
                 let c = &col[usize::from(*j)];
                 let vb = unit_div(&c.0, v.to_bits() as u64);
                 acc += c.2.mul(vb);
-                *v = Q32::from_bits(unit_div(&c.1, vb) as i64);
+                *v = Q32::from_bits(c.1.div(vb) as i64);
             }
             *di = Q32::from_bits(acc as i64);
         }
@@ -1923,7 +1924,7 @@ fn ema_fast(
                 let c = &col[usize::from(*j)];
                 let vb = unit_div(&c.0, v.to_bits() as u64);
                 acc += c.2.mul(vb);
-                let q = unit_div(&c.1, vb);
+                let q = c.1.div(vb);
                 *o = (*j, ((q * 65535) >> 32) as u16);
             }
             bonds.push(row);

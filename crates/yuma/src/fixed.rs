@@ -276,6 +276,58 @@ impl U16Divider {
     }
 }
 
+/// `floor(v · 2^32 / d)` for `0 <= v <= d` (a value over a sum or maximum it is part of, so
+/// the quotient is at most 1 as Q32 bits) and an invariant `d >= 1`: one widening multiply
+/// when `d < 2^30`, the corrected reciprocal ([`Divider`]) otherwise.
+///
+/// With `2^(L−1) <= d < 2^L`, `t = 64 − 2L` and `m = ceil(2^(32+2L) / d)` (below 2^64 for
+/// `L <= 30`): `(v·2^t)·m / 2^64 = v·2^32/d + v·2^t·ε/2^64` with `0 <= ε < 1`; the error is
+/// below `d·2^t/2^64 = d/2^(2L) < 1/d`, while the fractional part of `v·2^32/d` is a multiple
+/// of `1/d` below 1, so the floor is unchanged. `v·2^t < 2^(64−L)`.
+#[derive(Clone, Copy, Debug)]
+pub struct UnitDivider {
+    /// 0: use `div`.
+    m: u64,
+    shift: u32,
+    div: Divider,
+}
+
+impl UnitDivider {
+    /// Divider for `d >= 1`.
+    #[inline]
+    pub fn new(d: u64) -> Self {
+        debug_assert!(d >= 1);
+        let div = Divider::new(d);
+        if d >= 1 << 30 {
+            return UnitDivider {
+                m: 0,
+                shift: 0,
+                div,
+            };
+        }
+        let l = 64 - d.leading_zeros();
+        UnitDivider {
+            m: ((1u128 << (32 + 2 * l)).div_ceil(u128::from(d))) as u64,
+            shift: 64 - 2 * l,
+            div,
+        }
+    }
+
+    /// `floor(v · 2^32 / d)` for `v <= d`.
+    #[inline(always)]
+    pub fn div(&self, v: u64) -> u64 {
+        debug_assert!(v <= self.div.divisor());
+        if self.m != 0 {
+            ((u128::from(v << self.shift) * u128::from(self.m)) >> 64) as u64
+        } else if v < 1 << 32 {
+            self.div.div(v << 32)
+        } else {
+            // The quotient is at most 1, but v·2^32 needs more than 64 bits.
+            ((u128::from(v) << 32) / u128::from(self.div.divisor())) as u64
+        }
+    }
+}
+
 /// `a ⊘ b` for many `a` and one `b`, bit-identical to [`safe_div`], without a 128-bit
 /// division in the common cases: `0 <= a < 1` (numerator `a·2^32` fits 64 bits), or `a`
 /// and `b` both integers with `a < 2^32`. Other cases fall back to [`safe_div`].
@@ -571,6 +623,43 @@ mod tests {
         #[test]
         fn u16_divider_is_exact(v in any::<u16>(), b in prop_oneof![1u64..70000, 1u64..1 << 31, Just((1u64 << 31) - 1), (0u32..31).prop_map(|k| 1u64 << k), (1u32..31).prop_map(|k| (1u64 << k) - 1), (1u32..31).prop_map(|k| (1u64 << k) + 1)]) {
             prop_assert_eq!(U16Divider::new(b).div(v), (u64::from(v) << 32) / b);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn unit_divider_is_exact(d in prop_oneof![1u64..70000, 1u64..1 << 30, (1u64 << 29)..(1u64 << 31), (1u64 << 30)..(1u64 << 40), any::<u64>().prop_map(|d| d.max(1)), (0u32..64).prop_map(|k| 1u64 << k), (1u32..64).prop_map(|k| (1u64 << k) - 1), (1u32..63).prop_map(|k| (1u64 << k) + 1)], f in any::<u64>()) {
+            // v in [0, d], with the ends often.
+            for v in [0, d, d - 1, (u128::from(f) * u128::from(d) >> 64) as u64] {
+                prop_assert_eq!(u128::from(UnitDivider::new(d).div(v)), (u128::from(v) << 32) / u128::from(d), "v {} d {}", v, d);
+            }
+        }
+    }
+
+    #[test]
+    fn unit_divider_is_exact_at_the_edges() {
+        for l in 0..36u32 {
+            for d in [
+                (1u64 << l).saturating_sub(1).max(1),
+                1 << l,
+                (1 << l) + 1,
+                (1 << l) + 3,
+            ] {
+                let div = UnitDivider::new(d);
+                let mut vs = vec![0, 1, 2, d / 2, d / 3, d - 1, d];
+                // Numerators just below and at multiples of d / 2^32 (quotient steps).
+                for k in [1u64, 2, 3, 1 << 16, (1 << 32) - 1] {
+                    let v = ((u128::from(k) * u128::from(d)) >> 32) as u64;
+                    vs.extend([v, v.saturating_sub(1), v + 1]);
+                }
+                for v in vs.into_iter().filter(|v| *v <= d) {
+                    assert_eq!(
+                        u128::from(div.div(v)),
+                        (u128::from(v) << 32) / u128::from(d),
+                        "v {v} d {d}"
+                    );
+                }
+            }
         }
     }
 
