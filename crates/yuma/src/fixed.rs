@@ -630,7 +630,7 @@ mod tests {
         #[test]
         fn unit_divider_is_exact(d in prop_oneof![1u64..70000, 1u64..1 << 30, (1u64 << 29)..(1u64 << 31), (1u64 << 30)..(1u64 << 40), any::<u64>().prop_map(|d| d.max(1)), (0u32..64).prop_map(|k| 1u64 << k), (1u32..64).prop_map(|k| (1u64 << k) - 1), (1u32..63).prop_map(|k| (1u64 << k) + 1)], f in any::<u64>()) {
             // v in [0, d], with the ends often.
-            for v in [0, d, d - 1, (u128::from(f) * u128::from(d) >> 64) as u64] {
+            for v in [0, d, d - 1, ((u128::from(f) * u128::from(d)) >> 64) as u64] {
                 prop_assert_eq!(u128::from(UnitDivider::new(d).div(v)), (u128::from(v) << 32) / u128::from(d), "v {} d {}", v, d);
             }
         }
