@@ -584,8 +584,13 @@ pub(crate) fn consensus(
         let mut cur: Vec<usize> = rows.iter().map(|i| w.start[*i]).collect();
         let end: Vec<usize> = rows.iter().map(|i| w.start[*i + 1]).collect();
         let pb: Vec<i64> = p.iter().map(|x| x.to_bits()).collect();
+        // Each column's slots start `stride` entries apart: a multiple of 4 (64 bytes) with
+        // `stride / 4` odd, so that the 64 columns being filled sit in 64 different cache
+        // sets (with `stride = r` a multiple of 256 they would all map to the same set, and
+        // every store of the gather would evict).
+        let stride = 4 * ((r + 3) / 4 | 1);
         // Every slot read was written in this block (stale contents are never read).
-        buf.resize(BLOCK * r, (0, 0));
+        buf.resize(BLOCK * stride, (0, 0));
         for j0 in (0..n).step_by(BLOCK) {
             let j1 = (j0 + BLOCK).min(n);
             let mut count = [0usize; BLOCK];
@@ -602,7 +607,7 @@ pub(crate) fn consensus(
                     }
                     // col - j0 < BLOCK (masked so that the compiler sees it).
                     let b = (col - j0) & (BLOCK - 1);
-                    buf[b * r + count[b]] = (v.to_bits(), pk);
+                    buf[b * stride + count[b]] = (v.to_bits(), pk);
                     count[b] += 1;
                     present[b] += pk;
                     taken += 1;
@@ -619,7 +624,7 @@ pub(crate) fn consensus(
                 if count[b] < r && absent > minority_b {
                     continue;
                 }
-                let col = &mut buf[b * r..b * r + count[b]];
+                let col = &mut buf[b * stride..b * stride + count[b]];
                 *cj = Q32::from_bits(sel.select(col, minority_b - absent));
             }
         }
