@@ -588,7 +588,7 @@ pub(crate) fn consensus(
         // `stride / 4` odd, so that the 64 columns being filled sit in 64 different cache
         // sets (with `stride = r` a multiple of 256 they would all map to the same set, and
         // every store of the gather would evict).
-        let stride = 4 * ((r + 3) / 4 | 1);
+        let stride = 4 * (r.div_ceil(4) | 1);
         // Every slot read was written in this block (stale contents are never read).
         buf.resize(BLOCK * stride, (0, 0));
         for j0 in (0..n).step_by(BLOCK) {
