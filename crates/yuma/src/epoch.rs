@@ -886,17 +886,29 @@ fn clip_and_rank_keep(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
     let mut col: Vec<[u64; 3]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0]).collect();
     let mut vt = vec![ZERO; n];
     for (i, t_i) in vt.iter_mut().enumerate() {
-        let am = UnitMul::new(a[i].to_bits() as u64);
+        let ai = a[i].to_bits() as u64;
+        let am = UnitMul::new(ai);
         let range = w.range(i);
         let mut t = 0u64;
-        for (j, x) in w.cols[range.clone()].iter().zip(&mut w.vals[range]) {
-            let v = x.to_bits() as u64;
-            let cj = &mut col[usize::from(*j)];
-            cj[2] += am.mul(v);
-            let kept = cj[0].min(v);
-            *x = Q32::from_bits(kept as i64);
-            t += kept;
-            cj[1] += am.mul(kept);
+        // The row loop, with `$a` multiplying by A[i].
+        macro_rules! clip_row {
+            ($a:expr) => {
+                for (j, x) in w.cols[range.clone()].iter().zip(&mut w.vals[range]) {
+                    let v = x.to_bits() as u64;
+                    let cj = &mut col[usize::from(*j)];
+                    cj[2] += $a(v);
+                    let kept = cj[0].min(v);
+                    *x = Q32::from_bits(kept as i64);
+                    t += kept;
+                    cj[1] += $a(kept);
+                }
+            };
+        }
+        if ai < 1 << 32 {
+            // A[i] below 1: x·y < 2^64 for y <= 1, one 64-bit multiply and a shift.
+            clip_row!(|y: u64| (ai * y) >> 32);
+        } else {
+            clip_row!(|y| am.mul(y));
         }
         *t_i = Q32::from_bits(t as i64);
     }
