@@ -25,8 +25,8 @@
 
 use crate::fixed::{
     all_unit, div_one, exp_fast, mul, mul_or_zero, mul_unit, normalize, proportion_to_u16, q32_int,
-    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, QDiv, U16Divider,
-    UnitDivider, UnitMul, HALF, ONE, Q32, Q64, ZERO,
+    q64_to_q32, sadd, safe_div64, share_of, sum, u16_proportion, Divider, HighDivider, QDiv,
+    U16Divider, UnitDivider, UnitMul, HALF, ONE, Q32, Q64, ZERO,
 };
 use std::borrow::Cow;
 
@@ -1894,18 +1894,44 @@ fn ema_fast(
     }
     cols.truncate(len);
     vals.truncate(len);
-    let mut e = Csr { start, cols, vals };
+    let e = Csr { start, cols, vals };
     // Column normalisation of E, dividends and the max-upscale in one pass. `x ↦ x ⊘ S` is
     // `floor(x · 2^32 / S)`, non-decreasing in x, so the maximum of a normalised column is
     // the normalised maximum of E's column: the upscale's divisor is known before the
-    // normalised values are. Per column: the divider by the E sum, the divider by the
-    // normalised maximum, the incentive.
-    let col: Vec<(Divider, UnitDivider, UnitMul)> = col
+    // normalised values are. E's column sums are usually just below 1 (α ⊗ ΔB ⊕ (1 ⊖ α) ⊗ B
+    // of two normalised matrices): then each normalisation is one multiply.
+    let high: Option<Vec<HighDivider>> = col.iter().map(|c| HighDivider::new(c.2)).collect();
+    Some(match high {
+        Some(h) => yuma2_finish(e, &col, inc, permit, |j| h[j], |d, v| d.div(v)),
+        None => {
+            let divs: Vec<Divider> = col.iter().map(|c| Divider::new(c.2.max(1))).collect();
+            yuma2_finish(e, &col, inc, permit, |j| divs[j], |d, v| unit_div(&d, v))
+        }
+    })
+}
+
+/// The last pass of the Yuma‑2 [`ema_fast`]: E (per column: its sum and maximum in `col`)
+/// column-normalised (`norm(div_of(j), v)` is `v ⊘ ΣE[·,j]`), the dividends, and the
+/// max-upscale: as the stored rows when `permit` is given (E is then left as it is),
+/// otherwise in E.
+fn yuma2_finish<D: Copy>(
+    mut e: Csr,
+    col: &[(UnitDivider, U16Divider, u64, u64)],
+    inc: &[Q32],
+    permit: Option<&[bool]>,
+    div_of: impl Fn(usize) -> D,
+    norm: impl Fn(D, u64) -> u64,
+) -> (Vec<Q32>, Csr, Option<Vec<SparseRow>>) {
+    let n = e.rows();
+    // Per column: the divider by the E sum, the divider by the normalised maximum, the
+    // incentive.
+    let col: Vec<(D, UnitDivider, UnitMul)> = col
         .iter()
         .zip(inc)
-        .map(|(c, x)| {
-            let sum = Divider::new(c.2.max(1));
-            let max = unit_div(&sum, c.3);
+        .enumerate()
+        .map(|(j, (c, x))| {
+            let sum = div_of(j);
+            let max = norm(sum, c.3);
             (
                 sum,
                 UnitDivider::new(max.max(1)),
@@ -1920,13 +1946,13 @@ fn ema_fast(
             let mut acc = 0u64;
             for (j, v) in e.cols[range.clone()].iter().zip(&mut e.vals[range]) {
                 let c = &col[usize::from(*j)];
-                let vb = unit_div(&c.0, v.to_bits() as u64);
+                let vb = norm(c.0, v.to_bits() as u64);
                 acc += c.2.mul(vb);
                 *v = Q32::from_bits(c.1.div(vb) as i64);
             }
             *di = Q32::from_bits(acc as i64);
         }
-        return Some((d, e, None));
+        return (d, e, None);
     };
     // Straight to the stored rows (E itself is not needed any more): the upscaled value q
     // lies in [0, 1], its u16 proportion is floor(q · 65535 / 2^32).
@@ -1939,7 +1965,7 @@ fn ema_fast(
             let mut row = vec![(0u16, 0u16); rc.len()];
             for ((o, j), v) in row.iter_mut().zip(rc).zip(rv) {
                 let c = &col[usize::from(*j)];
-                let vb = unit_div(&c.0, v.to_bits() as u64);
+                let vb = norm(c.0, v.to_bits() as u64);
                 acc += c.2.mul(vb);
                 let q = c.1.div(vb);
                 *o = (*j, ((q * 65535) >> 32) as u16);
@@ -1948,13 +1974,13 @@ fn ema_fast(
         } else {
             for (j, v) in rc.iter().zip(rv) {
                 let c = &col[usize::from(*j)];
-                acc += c.2.mul(unit_div(&c.0, v.to_bits() as u64));
+                acc += c.2.mul(norm(c.0, v.to_bits() as u64));
             }
             bonds.push(Vec::new());
         }
         *di = Q32::from_bits(acc as i64);
     }
-    Some((d, e, Some(bonds)))
+    (d, e, Some(bonds))
 }
 
 /// `v ⊘ s` for `0 <= v <= s` given the divider of `max(s, 1)`: `floor(v · 2^32 / s)` (at

@@ -328,6 +328,38 @@ impl UnitDivider {
     }
 }
 
+/// `floor(v · 2^32 / d)` for `0 <= v <= d` with `2^31 < d < 2^32` (a value over a column sum
+/// close to 1, e.g. of a matrix whose columns were normalised), in one widening multiply; also
+/// `d = 0` with `v = 0` (an empty column), giving 0.
+///
+/// With `m = ceil(2^96 / d)` (between 2^64 and 2^65): `v·m / 2^64 = v·2^32/d + v·ε/2^64`
+/// with `0 <= ε < 1`; the error is below `d/2^64 < 1/d`, while the fractional part of
+/// `v·2^32/d` is a multiple of `1/d` below 1, so the floor is unchanged. With
+/// `m = 2^64 + m'` the floor is `v + floor(v·m' / 2^64)`.
+#[derive(Clone, Copy, Debug)]
+pub struct HighDivider {
+    m: u64,
+}
+
+impl HighDivider {
+    /// Divider for `d`, if `2^31 < d < 2^32` or `d = 0`.
+    #[inline]
+    pub fn new(d: u64) -> Option<Self> {
+        if d == 0 {
+            return Some(HighDivider { m: 0 });
+        }
+        ((1 << 31) < d && d < 1 << 32).then(|| HighDivider {
+            m: ((1u128 << 96).div_ceil(u128::from(d)) - (1u128 << 64)) as u64,
+        })
+    }
+
+    /// `floor(v · 2^32 / d)` for `v <= d`.
+    #[inline(always)]
+    pub fn div(&self, v: u64) -> u64 {
+        v + ((u128::from(v) * u128::from(self.m)) >> 64) as u64
+    }
+}
+
 /// `a ⊘ b` for many `a` and one `b`, bit-identical to [`safe_div`], without a 128-bit
 /// division in the common cases: `0 <= a < 1` (numerator `a·2^32` fits 64 bits), or `a`
 /// and `b` both integers with `a < 2^32`. Other cases fall back to [`safe_div`].
@@ -660,6 +692,29 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn high_divider_is_exact(d in prop_oneof![((1u64 << 31) + 1)..(1u64 << 32), Just((1u64 << 31) + 1), Just((1u64 << 32) - 1), Just(3u64 << 30)], f in any::<u64>()) {
+            let div = HighDivider::new(d).unwrap();
+            // v in [0, d], with the ends and quotient steps often.
+            let k = f >> 32;
+            let step = ((u128::from(k) * u128::from(d)) >> 32) as u64;
+            for v in [0, 1, d, d - 1, ((u128::from(f) * u128::from(d)) >> 64) as u64, step, step.saturating_sub(1), step + 1] {
+                if v <= d {
+                    prop_assert_eq!(div.div(v), (v << 32) / d, "v {} d {}", v, d);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn high_divider_domain() {
+        assert_eq!(HighDivider::new(0).map(|d| d.div(0)), Some(0));
+        for d in [1, 1 << 30, 1 << 31, 1 << 32, (1 << 32) + 1, u64::MAX] {
+            assert!(HighDivider::new(d).is_none(), "{d}");
         }
     }
 
