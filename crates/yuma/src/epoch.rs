@@ -151,7 +151,19 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
 
             // §2.9 bonds and dividends.
             let fast = if hp.liquid_alpha_enabled && hp.yuma3_enabled {
-                None
+                let mut sig =
+                    AlphaSigmoid::new(hp.alpha_low, hp.alpha_high, hp.alpha_sigmoid_steepness);
+                ema_alpha_fast(
+                    &wb,
+                    &inp.bonds,
+                    &recently_registered,
+                    &c,
+                    &a,
+                    &inc,
+                    &mut sig,
+                    &new_permit,
+                    std::mem::take(&mut ws.e),
+                )
             } else {
                 ema_fast(
                     &wb,
@@ -2299,6 +2311,86 @@ impl AlphaSigmoid {
     }
 }
 
+/// §2.9.b with the liquid-alpha rate (§2.10) and the Yuma‑3 dividends, in the common case:
+/// every row of `Wb` and of the stored bonds strictly increasing, `Wb`, `C`, `A`, `I` in
+/// [0, 1], fewer than 2^30 entries, some consensus positive (otherwise the reference uses the
+/// constant α, [`mat_ema`]). Returns `None` (nothing computed) otherwise; the caller then runs
+/// [`yuma3`]. Per entry of `Wb`: the stored bond of that column (0 if absent, out of range or
+/// registered since the last tempo), its rate, `(1 ⊖ α) ⊗ b ⊕ α ⊗ w` (integer forms in
+/// [0, 1], [`mul_unit`]) kept when positive; E's column sums are taken while writing it, and
+/// the dividends and stored rows follow in one pass ([`dividends3_out`]). Proptested against
+/// [`yuma3`] (with [`mat_ema_alpha`]) and the conversion of E.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn ema_alpha_fast(
+    wb: &Csr,
+    bonds: &[SparseRow],
+    recent: &[bool],
+    c: &[Q32],
+    a: &[Q32],
+    inc: &[Q32],
+    sig: &mut AlphaSigmoid,
+    permit: &[bool],
+    (mut cols, mut vals): Entries,
+) -> Option<(Vec<Q32>, Csr, Option<Vec<SparseRow>>)> {
+    let n = wb.rows();
+    if bonds.len() != n
+        || recent.len() != n
+        || c.len() != n
+        || a.len() != n
+        || inc.len() != n
+        || permit.len() != n
+        || wb.cols.len() >= 1 << 30
+        || c.iter().all(|x| *x == ZERO)
+        || !all_unit(c)
+        || !all_unit(a)
+        || !all_unit(inc)
+        || !all_unit(&wb.vals)
+        || !(0..n).all(|i| wb.row_is_sorted(i))
+        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
+    {
+        return None;
+    }
+    cols.resize(wb.cols.len(), 0);
+    vals.resize(wb.cols.len(), ZERO);
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0usize);
+    let mut sums = vec![0u64; n];
+    let mut len = 0usize;
+    for (i, row) in bonds.iter().enumerate() {
+        let (nc, nv) = (wb.row_cols(i), wb.row_vals(i));
+        let mut y = 0usize;
+        for (j, w) in nc.iter().zip(nv) {
+            while y < row.len() && row[y].0 < *j {
+                y += 1;
+            }
+            let ju = usize::from(*j);
+            let b = match row.get(y) {
+                Some(&(oj, ov)) if oj == *j && matches!(recent.get(ju), Some(false)) => {
+                    u16_proportion(ov)
+                }
+                _ => ZERO,
+            };
+            // The rate lies in [alpha_low, alpha_high], within [0, 1].
+            let al = sig.alpha(c[ju], *w, b).to_bits() as u64;
+            let v = (mul_unit((1u64 << 32) - al, b.to_bits() as u64)
+                + mul_unit(al, w.to_bits() as u64))
+            .min(1 << 32);
+            // len <= entries of Wb so far < its length.
+            cols[len] = *j;
+            vals[len] = Q32::from_bits(v as i64);
+            sums[ju] += v;
+            len += usize::from(v > 0);
+        }
+        start.push(len);
+    }
+    cols.truncate(len);
+    vals.truncate(len);
+    let e = Csr { start, cols, vals };
+    let (d, rows) = dividends3_out(&e, a, inc, &sums, permit);
+    Some((d, e, Some(rows)))
+}
+
 /// Longest strictly increasing prefix of a row's columns: the entries the reference's
 /// forward merge finds (spec §7.1); later ones read as 0 when computing α.
 fn merge_prefix(cols: &[u16]) -> usize {
@@ -2673,6 +2765,83 @@ mod tests {
                 yuma2(&wb, input_bonds(&bonds, n, &recent, false), &a, &inc, alpha, n, false)
             };
             prop_assert_eq!(fast, Some((want.0, want.1, None)));
+        }
+
+        #[test]
+        fn ema_alpha_fast_equals_the_generic_path(
+            (n, wrows, brows, a, inc, c, recent) in (1usize..30).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(prop_oneof![Just(0i64), unit], n),
+                    prop::collection::vec(prop::bool::weighted(0.2), n),
+                )
+            }),
+            (lo, hi, steep) in (any::<u16>(), any::<u16>(), prop_oneof![Just(1000i16), any::<i16>()]),
+            same in prop::option::of(any::<u16>()),
+        ) {
+            let mut wb = Csr::with_capacity(n, 0);
+            for row in &wrows {
+                let mut row = row.clone();
+                row.sort_unstable_by_key(|e| e.0);
+                row.dedup_by_key(|e| e.0);
+                for (j, v) in row {
+                    wb.push(j, Q32::from_bits(v));
+                }
+                wb.end_row();
+            }
+            let bonds: Vec<SparseRow> = brows
+                .into_iter()
+                .map(|mut row| {
+                    row.sort_unstable_by_key(|e| e.0);
+                    row.dedup_by_key(|e| e.0);
+                    row
+                })
+                .collect();
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
+            let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
+            let (bonds, recent) = match same {
+                Some(salt) => (same_pattern(&wb, bonds, salt), vec![false; n]),
+                None => (bonds, recent),
+            };
+            let permit: Vec<bool> = (0..n).map(|i| i % 4 != 1).collect();
+            let mut sig = AlphaSigmoid::new(lo, hi, steep);
+            let mut unsorted = bonds.clone();
+            if let Some(r) = unsorted.iter_mut().find(|r| r.len() > 1) {
+                r.reverse();
+                prop_assert!(ema_alpha_fast(&wb, &unsorted, &recent, &c, &a, &inc, &mut sig, &permit, Entries::default()).is_none());
+            }
+            let fast = ema_alpha_fast(&wb, &bonds, &recent, &c, &a, &inc, &mut sig, &permit, Entries::default());
+            if c.iter().all(|x| *x == ZERO) {
+                prop_assert!(fast.is_none());
+                return Ok(());
+            }
+            let Some((d, e, Some(rows))) = fast else {
+                return Err(TestCaseError::fail("the fast path declined"));
+            };
+            let b = BondRows { rows: &bonds, n, recent: &recent };
+            let want_e = mat_ema_alpha(&wb, &b, &c, &mut AlphaSigmoid::new(lo, hi, steep), n);
+            prop_assert_eq!(&e, &want_e);
+            prop_assert_eq!(d, dividends3_generic(&want_e, &a, &inc, n));
+            for i in 0..n {
+                let want: SparseRow = if permit[i] {
+                    want_e.row_cols(i).iter().zip(want_e.row_vals(i)).map(|(j, v)| (*j, proportion_to_u16(*v))).collect()
+                } else {
+                    Vec::new()
+                };
+                prop_assert_eq!(&rows[i], &want);
+            }
         }
 
         #[test]
