@@ -985,21 +985,32 @@ fn clip_and_rank_unit(mut w: Csr, c: &[Q32], a: &[Q32]) -> (Csr, Vec<Q32>, Vec<Q
         // The old end of row i (start[i + 1] is overwritten with the compacted end below).
         let end = w.start[i + 1];
         let mut t = 0u64;
-        for at in read..end {
-            let j = w.cols[at];
-            let v = w.vals[at].to_bits() as u64;
-            let cj = &mut col[usize::from(j)];
-            cj[2] += am.mul(v);
-            // Capped at consensus; dropped (capped at 0) when the consensus is 0 and v > 0.
-            // A dropped entry has kept = 0, so it adds nothing below.
-            let kept = cj[0].min(v);
-            let keep = cj[0] != 0 || v == 0;
-            // len <= at: compaction in place never overtakes the reads.
-            w.cols[len] = j;
-            w.vals[len] = Q32::from_bits(kept as i64);
-            len += usize::from(keep);
-            t += kept;
-            cj[1] += am.mul(kept);
+        // The row loop, with `$a` multiplying by A[i].
+        macro_rules! clip_row {
+            ($a:expr) => {
+                for at in read..end {
+                    let j = w.cols[at];
+                    let v = w.vals[at].to_bits() as u64;
+                    let cj = &mut col[usize::from(j)];
+                    cj[2] += $a(v);
+                    // Capped at consensus; dropped (capped at 0) when the consensus is 0 and
+                    // v > 0. A dropped entry has kept = 0, so it adds nothing below.
+                    let kept = cj[0].min(v);
+                    let keep = cj[0] != 0 || v == 0;
+                    // len <= at: compaction in place never overtakes the reads.
+                    w.cols[len] = j;
+                    w.vals[len] = Q32::from_bits(kept as i64);
+                    len += usize::from(keep);
+                    t += kept;
+                    cj[1] += $a(kept);
+                }
+            };
+        }
+        if ai < 1 << 32 {
+            // A[i] below 1: x·y < 2^64 for y <= 1, one 64-bit multiply and a shift.
+            clip_row!(|y: u64| (ai * y) >> 32);
+        } else {
+            clip_row!(|y| am.mul(y));
         }
         vt[i] = Q32::from_bits(t as i64);
         read = end;
