@@ -243,6 +243,20 @@ impl Divider {
     }
 }
 
+/// `ceil(2^k / d)` for `d >= 1`, `k < 128`, without a 128-bit division where it can: by a
+/// shift for a power of two `d` (e.g. the divisor 1 of an empty column), in 64 bits for
+/// `k < 64`.
+#[inline]
+fn pow2_div_ceil(k: u32, d: u64) -> u128 {
+    if d.is_power_of_two() {
+        1u128 << (k - d.trailing_zeros())
+    } else if k < 64 {
+        u128::from((1u64 << k).div_ceil(d))
+    } else {
+        (1u128 << k).div_ceil(u128::from(d))
+    }
+}
+
 /// `floor(v · 2^32 / b)` for a `u16` numerator `v` and an invariant divisor
 /// `1 <= b < 2^31` in one widening multiply, without a correction step: `q32_int(v) ⊘
 /// q32_int(b)` on integer values (e.g. a stored bond over its column's integer sum).
@@ -265,7 +279,7 @@ impl U16Divider {
         let l = 64 - b.leading_zeros();
         U16Divider {
             shift: 48 - l,
-            m: ((1u128 << (48 + l)).div_ceil(u128::from(b))) as u64,
+            m: pow2_div_ceil(48 + l, b) as u64,
         }
     }
 
@@ -307,7 +321,7 @@ impl UnitDivider {
         }
         let l = 64 - d.leading_zeros();
         UnitDivider {
-            m: ((1u128 << (32 + 2 * l)).div_ceil(u128::from(d))) as u64,
+            m: pow2_div_ceil(32 + 2 * l, d) as u64,
             shift: 64 - 2 * l,
             div,
         }
@@ -349,7 +363,7 @@ impl HighDivider {
             return Some(HighDivider { m: 0 });
         }
         ((1 << 31) < d && d < 1 << 32).then(|| HighDivider {
-            m: ((1u128 << 96).div_ceil(u128::from(d)) - (1u128 << 64)) as u64,
+            m: (pow2_div_ceil(96, d) - (1u128 << 64)) as u64,
         })
     }
 
@@ -715,6 +729,32 @@ mod tests {
         assert_eq!(HighDivider::new(0).map(|d| d.div(0)), Some(0));
         for d in [1, 1 << 30, 1 << 31, 1 << 32, (1 << 32) + 1, u64::MAX] {
             assert!(HighDivider::new(d).is_none(), "{d}");
+        }
+    }
+
+    #[test]
+    fn pow2_div_ceil_is_exact() {
+        for k in [0u32, 1, 31, 32, 47, 63, 64, 65, 96, 100] {
+            for d in [
+                1u64,
+                2,
+                3,
+                5,
+                1 << 20,
+                (1 << 20) + 1,
+                (1 << 31) - 1,
+                1 << 31,
+                (1 << 32) - 1,
+            ] {
+                if d.trailing_zeros() > k && d.is_power_of_two() {
+                    continue;
+                }
+                assert_eq!(
+                    pow2_div_ceil(k, d),
+                    (1u128 << k).div_ceil(u128::from(d)),
+                    "k {k} d {d}"
+                );
+            }
         }
     }
 
