@@ -162,6 +162,8 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
                     &inc,
                     &mut sig,
                     &new_permit,
+                    // Wb = W̄ (β = 1): in [0, 1], and its rows increase where W's do.
+                    w_kept.is_none() && w_sorted,
                     std::mem::take(&mut ws.e),
                 )
             } else {
@@ -2326,7 +2328,8 @@ impl AlphaSigmoid {
 /// every row of `Wb` and of the stored bonds strictly increasing, `Wb`, `C`, `A`, `I` in
 /// [0, 1], fewer than 2^30 entries, some consensus positive (otherwise the reference uses the
 /// constant α, [`mat_ema`]). Returns `None` (nothing computed) otherwise; the caller then runs
-/// [`yuma3`]. Per entry of `Wb`: the stored bond of that column (0 if absent, out of range or
+/// [`yuma3`]. `known`: the caller knows `Wb` to lie in [0, 1] with strictly increasing rows
+/// (otherwise that is checked). Per entry of `Wb`: the stored bond of that column (0 if absent, out of range or
 /// registered since the last tempo), its rate, `(1 ⊖ α) ⊗ b ⊕ α ⊗ w` (integer forms in
 /// [0, 1], [`mul_unit`]) kept when positive; E's column sums are taken while writing it, and
 /// the dividends and stored rows follow in one pass ([`dividends3_out`]). Proptested against
@@ -2342,6 +2345,7 @@ fn ema_alpha_fast(
     inc: &[Q32],
     sig: &mut AlphaSigmoid,
     permit: &[bool],
+    known: bool,
     (mut cols, mut vals): Entries,
 ) -> Option<(Vec<Q32>, Csr, Option<Vec<SparseRow>>)> {
     let n = wb.rows();
@@ -2356,8 +2360,7 @@ fn ema_alpha_fast(
         || !all_unit(c)
         || !all_unit(a)
         || !all_unit(inc)
-        || !all_unit(&wb.vals)
-        || !(0..n).all(|i| wb.row_is_sorted(i))
+        || !(known || all_unit(&wb.vals) && (0..n).all(|i| wb.row_is_sorted(i)))
         || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
     {
         return None;
@@ -2831,9 +2834,12 @@ mod tests {
             let mut unsorted = bonds.clone();
             if let Some(r) = unsorted.iter_mut().find(|r| r.len() > 1) {
                 r.reverse();
-                prop_assert!(ema_alpha_fast(&wb, &unsorted, &recent, &c, &a, &inc, &mut sig, &permit, Entries::default()).is_none());
+                prop_assert!(ema_alpha_fast(&wb, &unsorted, &recent, &c, &a, &inc, &mut sig, &permit, false, Entries::default()).is_none());
             }
-            let fast = ema_alpha_fast(&wb, &bonds, &recent, &c, &a, &inc, &mut sig, &permit, Entries::default());
+            let fast = ema_alpha_fast(&wb, &bonds, &recent, &c, &a, &inc, &mut sig, &permit, false, Entries::default());
+            if wb.vals.iter().all(|v| (0..=1i64 << 32).contains(&v.to_bits())) {
+                prop_assert_eq!(&fast, &ema_alpha_fast(&wb, &bonds, &recent, &c, &a, &inc, &mut sig, &permit, true, Entries::default()));
+            }
             if c.iter().all(|x| *x == ZERO) {
                 prop_assert!(fast.is_none());
                 return Ok(());
