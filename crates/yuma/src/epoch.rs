@@ -16,8 +16,12 @@
 //!
 //! Fast paths for the common case (values in [0, 1], sorted rows), each proptested against
 //! the general step it stands for: [`clip_ema3`] (§2.7–§2.9.b in one pass for Yuma‑3 with
-//! bonds penalty 1 and a constant α), [`ema_fast`] (§2.9 in integer arithmetic),
-//! [`dividends3_out`] (Yuma‑3 dividends with the stored rows). Buffers of W, E and the
+//! bonds penalty 1 and a constant α), [`ema_fast`] (§2.9 in integer arithmetic; for Yuma‑2
+//! its last pass [`yuma2_finish`] normalises E, forms the dividends and the max-upscaled
+//! stored rows at once), [`ema_alpha_fast`] (§2.9.b with liquid alpha), [`dividends3_out`]
+//! (Yuma‑3 dividends with the stored rows). Divisions by a per-row or per-column invariant
+//! are reciprocal multiplications ([`crate::fixed::Divider`], and one-multiply forms where the
+//! operands allow: `U16Divider`, `UnitDivider`, `HighDivider`). Buffers of W, E and the
 //! consensus gather are reused across epochs ([`Workspace`]).
 //!
 //! The commit-reveal mask (§2.6) is not an input of the conformance schema (no pending
