@@ -107,7 +107,19 @@ pub(crate) fn run(inp: &EpochInputs) -> EpochOutputs {
     let ema_alpha = ONE.saturating_sub(bma);
     // Yuma‑3 with β = 1 (W_b = W̄) and sorted rows: clipping fused with the bonds EMA, W̄
     // never stored (§2.7–§2.9.b in one pass, [`clip_ema3`]).
-    let fused = if hp.yuma3_enabled && !hp.liquid_alpha_enabled && beta == ONE && w_sorted {
+    let fused = if hp.yuma3_enabled && hp.liquid_alpha_enabled && beta == ONE && w_sorted {
+        // The same with the liquid-alpha rate ([`clip_ema_alpha`]).
+        let mut sig = AlphaSigmoid::new(hp.alpha_low, hp.alpha_high, hp.alpha_sigmoid_steepness);
+        clip_ema_alpha(
+            &w,
+            &c,
+            &a,
+            &inp.bonds,
+            &recently_registered,
+            &mut sig,
+            std::mem::take(&mut ws.e),
+        )
+    } else if hp.yuma3_enabled && !hp.liquid_alpha_enabled && beta == ONE && w_sorted {
         clip_ema3(
             &w,
             &c,
@@ -1186,6 +1198,98 @@ fn clip_ema3(
             let v = clip(x, &mut col);
             put(&mut len, &mut col, nc[x], v);
             x += 1;
+        }
+        trust[i] = Q32::from_bits(t as i64);
+        start.push(len);
+    }
+    cols.truncate(len);
+    vals.truncate(len);
+    let q = |k: usize| col.iter().map(|x| Q32::from_bits(x[k] as i64)).collect();
+    Some(ClipEma3 {
+        rank: q(1),
+        rank_unclipped: q(2),
+        e_sums: col.iter().map(|x| x[3]).collect(),
+        trust,
+        e: Csr { start, cols, vals },
+    })
+}
+
+/// [`clip_ema3`] with the liquid-alpha rate (§2.10): each row of W is clipped (ranks and
+/// trust as [`clip_and_rank`]) while E's row is formed over W̄'s columns only (an entry
+/// dropped by clipping, consensus 0, is not one of them): per entry the stored bond of that
+/// column (0 if absent, out of range or registered since the last tempo), its rate,
+/// `(1 ⊖ α) ⊗ b ⊕ α ⊗ w̄` kept when positive. Requires W's rows strictly increasing with
+/// values in [0, 1] (the caller knows this) and checks the rest: A and C in [0, 1], some
+/// consensus positive (otherwise the reference uses the constant α), stored rows strictly
+/// increasing, fewer than 2^30 entries; `None` otherwise. Proptested against
+/// [`clip_and_rank`] followed by [`mat_ema_alpha`].
+#[inline(never)]
+fn clip_ema_alpha(
+    w: &Csr,
+    c: &[Q32],
+    a: &[Q32],
+    bonds: &[SparseRow],
+    recent: &[bool],
+    sig: &mut AlphaSigmoid,
+    (mut cols, mut vals): Entries,
+) -> Option<ClipEma3> {
+    let n = w.rows();
+    if bonds.len() != n
+        || c.len() != n
+        || a.len() != n
+        || recent.len() != n
+        || w.cols.len() >= 1 << 30
+        || c.iter().all(|x| *x == ZERO)
+        || !all_unit(a)
+        || !all_unit(c)
+        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
+    {
+        return None;
+    }
+    cols.resize(w.cols.len(), 0);
+    vals.resize(w.cols.len(), ZERO);
+    let mut start = Vec::with_capacity(n + 1);
+    start.push(0usize);
+    // Per column: consensus, rank, unclipped rank, E sum.
+    let mut col: Vec<[u64; 4]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0, 0]).collect();
+    let mut trust = vec![ZERO; n];
+    let mut len = 0usize;
+    for (i, row) in bonds.iter().enumerate() {
+        let am = UnitMul::new(a[i].to_bits() as u64);
+        let (nc, nv) = (w.row_cols(i), w.row_vals(i));
+        let mut t = 0u64;
+        let mut y = 0usize;
+        for (j, x) in nc.iter().zip(nv) {
+            let v = x.to_bits() as u64;
+            let ju = usize::from(*j);
+            let cj = &mut col[ju];
+            cj[2] += am.mul(v);
+            let kept = cj[0].min(v);
+            t += kept;
+            cj[1] += am.mul(kept);
+            if cj[0] == 0 && v > 0 {
+                // Dropped by clipping: not a column of W̄.
+                continue;
+            }
+            while y < row.len() && row[y].0 < *j {
+                y += 1;
+            }
+            let b = match row.get(y) {
+                Some(&(oj, ov)) if oj == *j && matches!(recent.get(ju), Some(false)) => {
+                    u16_proportion(ov)
+                }
+                _ => ZERO,
+            };
+            // The rate lies in [alpha_low, alpha_high], within [0, 1].
+            let al = sig.alpha(Q32::from_bits(cj[0] as i64), Q32::from_bits(kept as i64), b);
+            let al = al.to_bits() as u64;
+            let e =
+                (mul_unit((1u64 << 32) - al, b.to_bits() as u64) + mul_unit(al, kept)).min(1 << 32);
+            // len <= entries of W so far < its length.
+            cols[len] = *j;
+            vals[len] = Q32::from_bits(e as i64);
+            cj[3] += e;
+            len += usize::from(e > 0);
         }
         trust[i] = Q32::from_bits(t as i64);
         start.push(len);
@@ -2863,6 +2967,80 @@ mod tests {
                 };
                 prop_assert_eq!(&rows[i], &want);
             }
+        }
+
+        #[test]
+        fn clip_ema_alpha_equals_clipping_then_the_liquid_ema(
+            (n, wrows, brows, a, c, recent) in (1usize..30).prop_flat_map(|n| {
+                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
+                (
+                    Just(n),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
+                        n,
+                    ),
+                    prop::collection::vec(unit.clone(), n),
+                    prop::collection::vec(prop_oneof![Just(0i64), unit], n),
+                    prop::collection::vec(prop::bool::weighted(0.2), n),
+                )
+            }),
+            (lo, hi, steep) in (any::<u16>(), any::<u16>(), prop_oneof![Just(1000i16), any::<i16>()]),
+            same in prop::option::of(any::<u16>()),
+        ) {
+            let mut w = Csr::with_capacity(n, 0);
+            for row in &wrows {
+                let mut row = row.clone();
+                row.sort_unstable_by_key(|e| e.0);
+                row.dedup_by_key(|e| e.0);
+                for (j, v) in row {
+                    w.push(j, Q32::from_bits(v));
+                }
+                w.end_row();
+            }
+            let bonds: Vec<SparseRow> = brows
+                .into_iter()
+                .map(|mut row| {
+                    row.sort_unstable_by_key(|e| e.0);
+                    row.dedup_by_key(|e| e.0);
+                    row
+                })
+                .collect();
+            let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
+            let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
+            let (bonds, recent) = match same {
+                Some(salt) => (same_pattern(&w, bonds, salt), vec![false; n]),
+                None => (bonds, recent),
+            };
+            let mut sig = AlphaSigmoid::new(lo, hi, steep);
+            let mut unsorted = bonds.clone();
+            if let Some(r) = unsorted.iter_mut().find(|r| r.len() > 1) {
+                r.reverse();
+                prop_assert!(clip_ema_alpha(&w, &c, &a, &unsorted, &recent, &mut sig, Entries::default()).is_none());
+            }
+            let f = clip_ema_alpha(&w, &c, &a, &bonds, &recent, &mut sig, Entries::default());
+            if c.iter().all(|x| *x == ZERO) {
+                prop_assert!(f.is_none());
+                return Ok(());
+            }
+            let Some(f) = f else {
+                return Err(TestCaseError::fail("the fused path declined"));
+            };
+            let (wc, vt, r, ru) = clip_and_rank_generic(w, &c, &a);
+            let b = BondRows { rows: &bonds, n, recent: &recent };
+            let e = mat_ema_alpha(&wc, &b, &c, &mut AlphaSigmoid::new(lo, hi, steep), n);
+            let mut sums = vec![0u64; n];
+            for (j, v) in e.cols.iter().zip(&e.vals) {
+                sums[usize::from(*j)] += v.to_bits() as u64;
+            }
+            prop_assert_eq!(f.e, e);
+            prop_assert_eq!(f.e_sums, sums);
+            prop_assert_eq!(f.trust, vt);
+            prop_assert_eq!(f.rank, r);
+            prop_assert_eq!(f.rank_unclipped, ru);
         }
 
         #[test]
