@@ -1282,9 +1282,14 @@ fn clip_ema_alpha(
             };
             // The rate lies in [alpha_low, alpha_high], within [0, 1].
             let al = sig.alpha(Q32::from_bits(cj[0] as i64), Q32::from_bits(kept as i64), b);
-            let al = al.to_bits() as u64;
-            let e =
-                (mul_unit((1u64 << 32) - al, b.to_bits() as u64) + mul_unit(al, kept)).min(1 << 32);
+            let (al, b) = (al.to_bits() as u64, b.to_bits() as u64);
+            let e = if al.wrapping_sub(1) < (1 << 32) - 1 {
+                // 0 < α < 1 (the usual rates): both products fit 64 bits.
+                ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
+            } else {
+                mul_unit((1u64 << 32) - al, b) + mul_unit(al, kept)
+            }
+            .min(1 << 32);
             // len <= entries of W so far < its length.
             cols[len] = *j;
             vals[len] = Q32::from_bits(e as i64);
