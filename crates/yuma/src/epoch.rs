@@ -1255,46 +1255,59 @@ fn clip_ema_alpha(
     let mut trust = vec![ZERO; n];
     let mut len = 0usize;
     for (i, row) in bonds.iter().enumerate() {
-        let am = UnitMul::new(a[i].to_bits() as u64);
+        let ai = a[i].to_bits() as u64;
+        let am = UnitMul::new(ai);
         let (nc, nv) = (w.row_cols(i), w.row_vals(i));
         let mut t = 0u64;
         let mut y = 0usize;
-        for (j, x) in nc.iter().zip(nv) {
-            let v = x.to_bits() as u64;
-            let ju = usize::from(*j);
-            let cj = &mut col[ju];
-            cj[2] += am.mul(v);
-            let kept = cj[0].min(v);
-            t += kept;
-            cj[1] += am.mul(kept);
-            if cj[0] == 0 && v > 0 {
-                // Dropped by clipping: not a column of W̄.
-                continue;
-            }
-            while y < row.len() && row[y].0 < *j {
-                y += 1;
-            }
-            let b = match row.get(y) {
-                Some(&(oj, ov)) if oj == *j && matches!(recent.get(ju), Some(false)) => {
-                    u16_proportion(ov)
+        // The row loop, with `$a` multiplying by A[i].
+        macro_rules! row_loop {
+            ($a:expr) => {
+                for (j, x) in nc.iter().zip(nv) {
+                    let v = x.to_bits() as u64;
+                    let ju = usize::from(*j);
+                    let cj = &mut col[ju];
+                    cj[2] += $a(v);
+                    let kept = cj[0].min(v);
+                    t += kept;
+                    cj[1] += $a(kept);
+                    if cj[0] == 0 && v > 0 {
+                        // Dropped by clipping: not a column of W̄.
+                        continue;
+                    }
+                    while y < row.len() && row[y].0 < *j {
+                        y += 1;
+                    }
+                    let b = match row.get(y) {
+                        Some(&(oj, ov)) if oj == *j && matches!(recent.get(ju), Some(false)) => {
+                            u16_proportion(ov)
+                        }
+                        _ => ZERO,
+                    };
+                    // The rate lies in [alpha_low, alpha_high], within [0, 1].
+                    let al =
+                        sig.alpha(Q32::from_bits(cj[0] as i64), Q32::from_bits(kept as i64), b);
+                    let (al, b) = (al.to_bits() as u64, b.to_bits() as u64);
+                    let e = if al.wrapping_sub(1) < (1 << 32) - 1 {
+                        // 0 < α < 1 (the usual rates): both products fit 64 bits.
+                        ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
+                    } else {
+                        mul_unit((1u64 << 32) - al, b) + mul_unit(al, kept)
+                    }
+                    .min(1 << 32);
+                    // len <= entries of W so far < its length.
+                    cols[len] = *j;
+                    vals[len] = Q32::from_bits(e as i64);
+                    cj[3] += e;
+                    len += usize::from(e > 0);
                 }
-                _ => ZERO,
             };
-            // The rate lies in [alpha_low, alpha_high], within [0, 1].
-            let al = sig.alpha(Q32::from_bits(cj[0] as i64), Q32::from_bits(kept as i64), b);
-            let (al, b) = (al.to_bits() as u64, b.to_bits() as u64);
-            let e = if al.wrapping_sub(1) < (1 << 32) - 1 {
-                // 0 < α < 1 (the usual rates): both products fit 64 bits.
-                ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
-            } else {
-                mul_unit((1u64 << 32) - al, b) + mul_unit(al, kept)
-            }
-            .min(1 << 32);
-            // len <= entries of W so far < its length.
-            cols[len] = *j;
-            vals[len] = Q32::from_bits(e as i64);
-            cj[3] += e;
-            len += usize::from(e > 0);
+        }
+        if ai < 1 << 32 {
+            // A[i] below 1: x·y < 2^64 for y <= 1, one 64-bit multiply and a shift.
+            row_loop!(|y: u64| (ai * y) >> 32);
+        } else {
+            row_loop!(|y| am.mul(y));
         }
         trust[i] = Q32::from_bits(t as i64);
         start.push(len);
