@@ -1284,10 +1284,16 @@ fn clip_ema_alpha(
                         }
                         _ => ZERO,
                     };
-                    // The rate lies in [alpha_low, alpha_high], within [0, 1].
-                    let al =
-                        sig.alpha(Q32::from_bits(cj[0] as i64), Q32::from_bits(kept as i64), b);
-                    let (al, b) = (al.to_bits() as u64, b.to_bits() as u64);
+                    // The rate lies in [alpha_low, alpha_high], within [0, 1]. w̄ <= c: where
+                    // w̄ >= b the disagreement (w̄ ⊖ c, clamped) is 0; otherwise it is b ⊖ w̄,
+                    // in (0, 1] ([`AlphaSigmoid::alpha`]).
+                    let b = b.to_bits() as u64;
+                    let al = if kept >= b {
+                        sig.at_zero
+                    } else {
+                        sig.rate(Q32::from_bits((b - kept) as i64))
+                    };
+                    let al = al.to_bits() as u64;
                     let e = if al.wrapping_sub(1) < (1 << 32) - 1 {
                         // 0 < α < 1 (the usual rates): both products fit 64 bits.
                         ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
@@ -2435,6 +2441,12 @@ impl AlphaSigmoid {
         } else {
             b.saturating_sub(w).min(ONE).max(ZERO)
         };
+        self.rate(x)
+    }
+
+    /// The rate for a disagreement `x` in [0, 1] (cached).
+    #[inline]
+    fn rate(&mut self, x: Q32) -> Q32 {
         if x == ZERO {
             return self.at_zero;
         }
