@@ -1242,7 +1242,6 @@ fn clip_ema_alpha(
         || c.iter().all(|x| *x == ZERO)
         || !all_unit(a)
         || !all_unit(c)
-        || !bonds.iter().all(|r| r.windows(2).all(|w| w[0].0 < w[1].0))
     {
         return None;
     }
@@ -1254,16 +1253,20 @@ fn clip_ema_alpha(
     let mut col: Vec<[u64; 4]> = c.iter().map(|x| [x.to_bits() as u64, 0, 0, 0]).collect();
     let mut trust = vec![ZERO; n];
     let mut len = 0usize;
+    // No column registered since the last tempo: every in-range stored column is live.
+    let none_recent = !recent.iter().any(|r| *r);
     for (i, row) in bonds.iter().enumerate() {
         let ai = a[i].to_bits() as u64;
         let am = UnitMul::new(ai);
         let (nc, nv) = (w.row_cols(i), w.row_vals(i));
         let mut t = 0u64;
         let mut y = 0usize;
-        // The row loop, with `$a` multiplying by A[i].
+        // The row loop, with `$a` multiplying by A[i] and `$b(k, j, ju)` the stored bond (as
+        // Q32 bits) at entry k, column j (= ju) of W's row.
         macro_rules! row_loop {
-            ($a:expr) => {
-                for (j, x) in nc.iter().zip(nv) {
+            ($a:expr, $b:expr) => {
+                let bond_at = &mut $b;
+                for (k, (j, x)) in nc.iter().zip(nv).enumerate() {
                     let v = x.to_bits() as u64;
                     let ju = usize::from(*j);
                     let cj = &mut col[ju];
@@ -1275,19 +1278,10 @@ fn clip_ema_alpha(
                         // Dropped by clipping: not a column of W̄.
                         continue;
                     }
-                    while y < row.len() && row[y].0 < *j {
-                        y += 1;
-                    }
-                    let b = match row.get(y) {
-                        Some(&(oj, ov)) if oj == *j && matches!(recent.get(ju), Some(false)) => {
-                            u16_proportion(ov)
-                        }
-                        _ => ZERO,
-                    };
+                    let b: u64 = bond_at(k, *j, ju);
                     // The rate lies in [alpha_low, alpha_high], within [0, 1]. w̄ <= c: where
                     // w̄ >= b the disagreement (w̄ ⊖ c, clamped) is 0; otherwise it is b ⊖ w̄,
                     // in (0, 1] ([`AlphaSigmoid::alpha`]).
-                    let b = b.to_bits() as u64;
                     let al = if kept >= b {
                         sig.at_zero
                     } else {
@@ -1309,11 +1303,43 @@ fn clip_ema_alpha(
                 }
             };
         }
-        if ai < 1 << 32 {
+        // Same columns in the stored row as in W's row (typical: last epoch's bonds on this
+        // epoch's weights; in range since W's are): the bond of entry k is the stored row's
+        // entry k. Otherwise the stored row is walked along W's (it must be increasing).
+        let same =
+            none_recent && row.len() == nc.len() && row.iter().zip(nc).all(|(o, j)| o.0 == *j);
+        if !same && !row.windows(2).all(|w| w[0].0 < w[1].0) {
+            return None;
+        }
+        let mut walk = |_: usize, j: u16, ju: usize| -> u64 {
+            while y < row.len() && row[y].0 < j {
+                y += 1;
+            }
+            match row.get(y) {
+                Some(&(oj, ov)) if oj == j && matches!(recent.get(ju), Some(false)) => {
+                    u16_proportion(ov).to_bits() as u64
+                }
+                _ => 0,
+            }
+        };
+        let mut zip = |k: usize, _: u16, _: usize| -> u64 {
+            row.get(k)
+                .map_or(0, |e| u16_proportion(e.1).to_bits() as u64)
+        };
+        match (ai < 1 << 32, same) {
             // A[i] below 1: x·y < 2^64 for y <= 1, one 64-bit multiply and a shift.
-            row_loop!(|y: u64| (ai * y) >> 32);
-        } else {
-            row_loop!(|y| am.mul(y));
+            (true, true) => {
+                row_loop!(|y: u64| (ai * y) >> 32, zip);
+            }
+            (true, false) => {
+                row_loop!(|y: u64| (ai * y) >> 32, walk);
+            }
+            (false, true) => {
+                row_loop!(|y| am.mul(y), zip);
+            }
+            (false, false) => {
+                row_loop!(|y| am.mul(y), walk);
+            }
         }
         trust[i] = Q32::from_bits(t as i64);
         start.push(len);
