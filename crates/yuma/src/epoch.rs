@@ -18,7 +18,8 @@
 //! the general step it stands for: [`clip_ema3`] (§2.7–§2.9.b in one pass for Yuma‑3 with
 //! bonds penalty 1 and a constant α), [`ema_fast`] (§2.9 in integer arithmetic; for Yuma‑2
 //! its last pass [`yuma2_finish`] normalises E, forms the dividends and the max-upscaled
-//! stored rows at once), [`ema_alpha_fast`] (§2.9.b with liquid alpha), [`dividends3_out`]
+//! stored rows at once), [`clip_ema_alpha`] (as [`clip_ema3`] with the liquid-alpha rate)
+//! and [`ema_alpha_fast`] (§2.9.b with liquid alpha after clipping), [`dividends3_out`]
 //! (Yuma‑3 dividends with the stored rows). Divisions by a per-row or per-column invariant
 //! are reciprocal multiplications ([`crate::fixed::Divider`], and one-multiply forms where the
 //! operands allow: `U16Divider`, `UnitDivider`, `HighDivider`). Buffers of W, E and the
