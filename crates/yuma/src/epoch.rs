@@ -2321,6 +2321,11 @@ fn dividends3_unit(e: &Csr, a: &[Q32], inc: &[Q32], n: usize, sums: Option<Vec<u
 /// otherwise converts from E afterwards. E and I lie in [0, 1], E has fewer than 2^30
 /// entries, `sums` are E's column sums. Proptested against [`dividends3_generic`] and the
 /// conversion.
+///
+/// The column normalisation `v ⊘ S` (`v <= S`) is one multiply when every column sum allows
+/// it: all in `(2^31, 2^32)` or 0 ([`HighDivider`]: E of Yuma 3 with liquid alpha and many
+/// validators, whose column sums are near 1) or all below 2^30 ([`UnitDivider`]); the
+/// corrected reciprocal ([`Divider`]) otherwise.
 fn dividends3_out(
     e: &Csr,
     a: &[Q32],
@@ -2328,21 +2333,45 @@ fn dividends3_out(
     sums: &[u64],
     permit: &[bool],
 ) -> (Vec<Q32>, Vec<SparseRow>) {
+    if let Some(h) = sums
+        .iter()
+        .map(|s| HighDivider::new(*s))
+        .collect::<Option<Vec<_>>>()
+    {
+        return dividends3_out_with(e, a, inc, permit, &h, |d, v| d.div(v));
+    }
+    if sums.iter().all(|s| *s < 1 << 30) {
+        let u: Vec<UnitDivider> = sums.iter().map(|s| UnitDivider::new((*s).max(1))).collect();
+        return dividends3_out_with(e, a, inc, permit, &u, |d, v| d.div(v));
+    }
+    let dv: Vec<Divider> = sums.iter().map(|s| Divider::new((*s).max(1))).collect();
+    dividends3_out_with(e, a, inc, permit, &dv, unit_div)
+}
+
+/// [`dividends3_out`] with the column dividers given: `norm(&divs[j], v)` is `v ⊘ S[j]`.
+fn dividends3_out_with<D: Copy>(
+    e: &Csr,
+    a: &[Q32],
+    inc: &[Q32],
+    permit: &[bool],
+    divs: &[D],
+    norm: impl Fn(&D, u64) -> u64,
+) -> (Vec<Q32>, Vec<SparseRow>) {
     let n = e.rows();
     // Per column: the divider by its sum (1 for a zero sum: its values are 0) and the
     // incentive.
-    let per_col: Vec<(Divider, UnitMul)> = sums
+    let per_col: Vec<(D, UnitMul)> = divs
         .iter()
         .zip(inc)
-        .map(|(s, x)| (Divider::new((*s).max(1)), UnitMul::new(x.to_bits() as u64)))
+        .map(|(s, x)| (*s, UnitMul::new(x.to_bits() as u64)))
         .collect();
     // Incentives below 1 (all but a single-column subnet's): x·y < 2^64 for y <= 1, so `⊗`
     // is one 64-bit multiply and a shift.
     let plain = inc.iter().all(|x| (x.to_bits() as u64) < 1 << 32);
-    let per_col_plain: Vec<(Divider, u64)> = if plain {
-        sums.iter()
+    let per_col_plain: Vec<(D, u64)> = if plain {
+        divs.iter()
             .zip(inc)
-            .map(|(s, x)| (Divider::new((*s).max(1)), x.to_bits() as u64))
+            .map(|(s, x)| (*s, x.to_bits() as u64))
             .collect()
     } else {
         Vec::new()
@@ -2358,7 +2387,7 @@ fn dividends3_out(
                 .map(|(j, v)| {
                     let (div, inc_j) = &per_col_plain[usize::from(*j)];
                     zero |= v.to_bits() == 0;
-                    (inc_j * unit_div(div, v.to_bits() as u64)) >> 32
+                    (inc_j * norm(div, v.to_bits() as u64)) >> 32
                 })
                 .sum()
         } else {
@@ -2367,7 +2396,7 @@ fn dividends3_out(
                 .map(|(j, v)| {
                     let (div, inc_j) = &per_col[usize::from(*j)];
                     zero |= v.to_bits() == 0;
-                    inc_j.mul(unit_div(div, v.to_bits() as u64))
+                    inc_j.mul(norm(div, v.to_bits() as u64))
                 })
                 .sum()
         };
@@ -3300,7 +3329,16 @@ mod tests {
             }
             let permit: Vec<bool> = (0..n).map(|i| i % 3 != 1).collect();
             let (d, bonds) = dividends3_out(&e, &a, &inc, &sums, &permit);
-            prop_assert_eq!(d, dividends3_generic(&e, &a, &inc, n));
+            prop_assert_eq!(&d, &dividends3_generic(&e, &a, &inc, n));
+            // Each form of the column normalisation (where its domain allows) gives the same.
+            let dv: Vec<Divider> = sums.iter().map(|s| Divider::new((*s).max(1))).collect();
+            let with_divider = dividends3_out_with(&e, &a, &inc, &permit, &dv, unit_div);
+            let ud: Vec<UnitDivider> = sums.iter().map(|s| UnitDivider::new((*s).max(1))).collect();
+            prop_assert_eq!(&with_divider, &dividends3_out_with(&e, &a, &inc, &permit, &ud, |d, v| d.div(v)));
+            if let Some(h) = sums.iter().map(|s| HighDivider::new(*s)).collect::<Option<Vec<_>>>() {
+                prop_assert_eq!(&with_divider, &dividends3_out_with(&e, &a, &inc, &permit, &h, |d, v| d.div(v)));
+            }
+            prop_assert_eq!((&d, &bonds), (&with_divider.0, &with_divider.1));
             for i in 0..n {
                 let want: SparseRow = if permit[i] {
                     e.row_cols(i).iter().zip(e.row_vals(i)).filter(|(_, v)| **v > ZERO).map(|(j, v)| (*j, proportion_to_u16(*v))).collect()
