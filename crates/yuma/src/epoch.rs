@@ -1110,7 +1110,7 @@ fn clip_ema3(
         let am = UnitMul::new(ai);
         let (nc, nv) = (w.row_cols(i), w.row_vals(i));
         let mut t = 0u64;
-        if none_recent && row.len() == nc.len() && row.iter().zip(nc).all(|(o, j)| o.0 == *j) {
+        if none_recent && row.len() == nc.len() && same_columns(row, nc) {
             // Same columns in the stored row as in W's row (typical: last epoch's bonds on
             // this epoch's weights; in range since W's are): the merge is a zip, and E's row
             // has W's columns, zeros included (no compaction; see [`ClipEma3::e`]).
@@ -1307,8 +1307,7 @@ fn clip_ema_alpha(
         // Same columns in the stored row as in W's row (typical: last epoch's bonds on this
         // epoch's weights; in range since W's are): the bond of entry k is the stored row's
         // entry k. Otherwise the stored row is walked along W's (it must be increasing).
-        let same =
-            none_recent && row.len() == nc.len() && row.iter().zip(nc).all(|(o, j)| o.0 == *j);
+        let same = none_recent && row.len() == nc.len() && same_columns(row, nc);
         if !same && !row.windows(2).all(|w| w[0].0 < w[1].0) {
             return None;
         }
@@ -1603,6 +1602,13 @@ impl OldRows for BondRows<'_> {
             }
         }
     }
+}
+
+/// True when the stored row's columns are `cols` (same length assumed): one pass without an
+/// early exit, which the compiler vectorises.
+#[inline]
+fn same_columns(row: &[(u16, u16)], cols: &[u16]) -> bool {
+    row.iter().zip(cols).fold(0u16, |d, (o, j)| d | (o.0 ^ *j)) == 0
 }
 
 /// True when `cols` is strictly increasing.
