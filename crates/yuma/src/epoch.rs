@@ -1219,7 +1219,8 @@ fn clip_ema3(
 /// trust as [`clip_and_rank`]) while E's row is formed over W̄'s columns only (an entry
 /// dropped by clipping, consensus 0, is not one of them): per entry the stored bond of that
 /// column (0 if absent, out of range or registered since the last tempo), its rate,
-/// `(1 ⊖ α) ⊗ b ⊕ α ⊗ w̄` kept when positive. Requires W's rows strictly increasing with
+/// `(1 ⊖ α) ⊗ b ⊕ α ⊗ w̄` kept when positive (a row merged as a zip, stored row with W's
+/// columns, keeps 0 entries instead, as [`clip_ema3`]). Requires W's rows strictly increasing with
 /// values in [0, 1] (the caller knows this) and checks the rest: A and C in [0, 1], some
 /// consensus positive (otherwise the reference uses the constant α), stored rows strictly
 /// increasing, fewer than 2^30 entries; `None` otherwise. Proptested against
@@ -1322,20 +1323,60 @@ fn clip_ema_alpha(
                 _ => 0,
             }
         };
-        let mut zip = |k: usize, _: u16, _: usize| -> u64 {
-            row.get(k)
-                .map_or(0, |e| u16_proportion(e.1).to_bits() as u64)
-        };
+        // Same columns: every entry is written through a zip (no compaction); an entry dropped
+        // by clipping, or whose result is 0, is a 0 entry of E (it adds nothing to the sums
+        // or dividends and is left out of the stored rows, see [`ClipEma3::e`]).
+        macro_rules! zip_loop {
+            ($a:expr) => {
+                let m = nc.len();
+                // len + m <= the entries of W's rows so far <= its length: in bounds.
+                let (oc, ox) = (&mut cols[len..len + m], &mut vals[len..len + m]);
+                for ((((j, x), (_, ov)), oc), ox) in nc
+                    .iter()
+                    .zip(nv)
+                    .zip(row)
+                    .zip(oc.iter_mut())
+                    .zip(ox.iter_mut())
+                {
+                    let v = x.to_bits() as u64;
+                    let cj = &mut col[usize::from(*j)];
+                    cj[2] += $a(v);
+                    let kept = cj[0].min(v);
+                    t += kept;
+                    cj[1] += $a(kept);
+                    let b = u16_proportion(*ov).to_bits() as u64;
+                    // As in the walking loop: the rate at disagreement 0 where w̄ >= b.
+                    let al = if kept >= b {
+                        sig.at_zero
+                    } else {
+                        sig.rate(Q32::from_bits((b - kept) as i64))
+                    };
+                    let al = al.to_bits() as u64;
+                    let e = if al.wrapping_sub(1) < (1 << 32) - 1 {
+                        ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
+                    } else {
+                        mul_unit((1u64 << 32) - al, b) + mul_unit(al, kept)
+                    }
+                    .min(1 << 32);
+                    // Dropped by clipping (consensus 0, w > 0): not a column of W̄.
+                    let e = if cj[0] == 0 && v > 0 { 0 } else { e };
+                    cj[3] += e;
+                    *oc = *j;
+                    *ox = Q32::from_bits(e as i64);
+                }
+                len += m;
+            };
+        }
         match (ai < 1 << 32, same) {
             // A[i] below 1: x·y < 2^64 for y <= 1, one 64-bit multiply and a shift.
             (true, true) => {
-                row_loop!(|y: u64| (ai * y) >> 32, zip);
+                zip_loop!(|y: u64| (ai * y) >> 32);
             }
             (true, false) => {
                 row_loop!(|y: u64| (ai * y) >> 32, walk);
             }
             (false, true) => {
-                row_loop!(|y| am.mul(y), zip);
+                zip_loop!(|y| am.mul(y));
             }
             (false, false) => {
                 row_loop!(|y| am.mul(y), walk);
@@ -3128,7 +3169,17 @@ mod tests {
             for (j, v) in e.cols.iter().zip(&e.vals) {
                 sums[usize::from(*j)] += v.to_bits() as u64;
             }
-            prop_assert_eq!(f.e, e);
+            // E without its zero entries (zip-merged rows keep them).
+            let mut fe = Csr::with_capacity(n, 0);
+            for i in 0..n {
+                for (j, v) in f.e.row_cols(i).iter().zip(f.e.row_vals(i)) {
+                    if *v > ZERO {
+                        fe.push(*j, *v);
+                    }
+                }
+                fe.end_row();
+            }
+            prop_assert_eq!(fe, e);
             prop_assert_eq!(f.e_sums, sums);
             prop_assert_eq!(f.trust, vt);
             prop_assert_eq!(f.rank, r);
