@@ -1219,7 +1219,8 @@ fn clip_ema3(
 /// trust as [`clip_and_rank`]) while E's row is formed over W̄'s columns only (an entry
 /// dropped by clipping, consensus 0, is not one of them): per entry the stored bond of that
 /// column (0 if absent, out of range or registered since the last tempo), its rate,
-/// `(1 ⊖ α) ⊗ b ⊕ α ⊗ w̄` kept when positive (a row merged as a zip, stored row with W's
+/// `(1 ⊖ α) ⊗ b ⊕ α ⊗ w̄` kept when positive (at most `max(b, w̄) <= 1`, so the reference's
+/// cap at 1 never applies; a row merged as a zip, stored row with W's
 /// columns, keeps 0 entries instead, as [`clip_ema3`]). Requires W's rows strictly increasing with
 /// values in [0, 1] (the caller knows this) and checks the rest: A and C in [0, 1], some
 /// consensus positive (otherwise the reference uses the constant α), stored rows strictly
@@ -1295,8 +1296,7 @@ fn clip_ema_alpha(
                         ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
                     } else {
                         mul_unit((1u64 << 32) - al, b) + mul_unit(al, kept)
-                    }
-                    .min(1 << 32);
+                    };
                     // len <= entries of W so far < its length.
                     cols[len] = *j;
                     vals[len] = Q32::from_bits(e as i64);
@@ -1356,8 +1356,7 @@ fn clip_ema_alpha(
                         ((((1u64 << 32) - al) * b) >> 32) + ((al * kept) >> 32)
                     } else {
                         mul_unit((1u64 << 32) - al, b) + mul_unit(al, kept)
-                    }
-                    .min(1 << 32);
+                    };
                     // Dropped by clipping (consensus 0, w > 0): not a column of W̄.
                     let e = if cj[0] == 0 && v > 0 { 0 } else { e };
                     cj[3] += e;
