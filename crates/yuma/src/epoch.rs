@@ -2775,6 +2775,42 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// `row` sorted by column, repeated columns dropped (the first of each kept).
+    fn sorted_row<T: Clone>(row: &[(u16, T)]) -> Vec<(u16, T)> {
+        let mut row = row.to_vec();
+        row.sort_by_key(|e| e.0);
+        row.dedup_by_key(|e| e.0);
+        row
+    }
+
+    /// A matrix of raw I32F32 bits, one row per entry of `rows`; with `sort`, each row is
+    /// first sorted by column with repeated columns dropped, else taken as it is.
+    fn csr_of_bits(rows: &[Vec<(u16, i64)>], sort: bool) -> Csr {
+        let mut m = Csr::with_capacity(rows.len(), 0);
+        for row in rows {
+            let row = if sort { sorted_row(row) } else { row.clone() };
+            for (j, v) in row {
+                m.push(j, Q32::from_bits(v));
+            }
+            m.end_row();
+        }
+        m
+    }
+
+    /// The first `n` rows of `m` with only their positive entries.
+    fn positive_entries(m: &Csr, n: usize) -> Csr {
+        let mut out = Csr::with_capacity(n, 0);
+        for i in 0..n {
+            for (j, v) in m.row_cols(i).iter().zip(m.row_vals(i)) {
+                if *v > ZERO {
+                    out.push(*j, *v);
+                }
+            }
+            out.end_row();
+        }
+        out
+    }
+
     /// The reference's `weighted_median` (spec §2.7), literally: mid-pivot quickselect with
     /// saturating partial sums.
     fn weighted_median_literal(stake: &[Q32], score: &[Q32], minority: Q32, psum: Q32) -> Q32 {
@@ -2955,24 +2991,8 @@ mod tests {
             yuma3_mode in any::<bool>(),
             same in prop::option::of(any::<u16>()),
         ) {
-            let mut wb = Csr::with_capacity(n, 0);
-            for row in &wrows {
-                let mut row = row.clone();
-                row.sort_unstable_by_key(|e| e.0);
-                row.dedup_by_key(|e| e.0);
-                for (j, v) in row {
-                    wb.push(j, Q32::from_bits(v));
-                }
-                wb.end_row();
-            }
-            let bonds: Vec<SparseRow> = brows
-                .into_iter()
-                .map(|mut row| {
-                    row.sort_unstable_by_key(|e| e.0);
-                    row.dedup_by_key(|e| e.0);
-                    row
-                })
-                .collect();
+            let wb = csr_of_bits(&wrows, true);
+            let bonds: Vec<SparseRow> = brows.iter().map(|r| sorted_row(r)).collect();
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             let alpha = u16_proportion(alpha);
@@ -3044,24 +3064,8 @@ mod tests {
             (lo, hi, steep) in (any::<u16>(), any::<u16>(), prop_oneof![Just(1000i16), any::<i16>()]),
             same in prop::option::of(any::<u16>()),
         ) {
-            let mut wb = Csr::with_capacity(n, 0);
-            for row in &wrows {
-                let mut row = row.clone();
-                row.sort_unstable_by_key(|e| e.0);
-                row.dedup_by_key(|e| e.0);
-                for (j, v) in row {
-                    wb.push(j, Q32::from_bits(v));
-                }
-                wb.end_row();
-            }
-            let bonds: Vec<SparseRow> = brows
-                .into_iter()
-                .map(|mut row| {
-                    row.sort_unstable_by_key(|e| e.0);
-                    row.dedup_by_key(|e| e.0);
-                    row
-                })
-                .collect();
+            let wb = csr_of_bits(&wrows, true);
+            let bonds: Vec<SparseRow> = brows.iter().map(|r| sorted_row(r)).collect();
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
@@ -3123,24 +3127,8 @@ mod tests {
             (lo, hi, steep) in (any::<u16>(), any::<u16>(), prop_oneof![Just(1000i16), any::<i16>()]),
             same in prop::option::of(any::<u16>()),
         ) {
-            let mut w = Csr::with_capacity(n, 0);
-            for row in &wrows {
-                let mut row = row.clone();
-                row.sort_unstable_by_key(|e| e.0);
-                row.dedup_by_key(|e| e.0);
-                for (j, v) in row {
-                    w.push(j, Q32::from_bits(v));
-                }
-                w.end_row();
-            }
-            let bonds: Vec<SparseRow> = brows
-                .into_iter()
-                .map(|mut row| {
-                    row.sort_unstable_by_key(|e| e.0);
-                    row.dedup_by_key(|e| e.0);
-                    row
-                })
-                .collect();
+            let w = csr_of_bits(&wrows, true);
+            let bonds: Vec<SparseRow> = brows.iter().map(|r| sorted_row(r)).collect();
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
             let (bonds, recent) = match same {
@@ -3169,15 +3157,7 @@ mod tests {
                 sums[usize::from(*j)] += v.to_bits() as u64;
             }
             // E without its zero entries (zip-merged rows keep them).
-            let mut fe = Csr::with_capacity(n, 0);
-            for i in 0..n {
-                for (j, v) in f.e.row_cols(i).iter().zip(f.e.row_vals(i)) {
-                    if *v > ZERO {
-                        fe.push(*j, *v);
-                    }
-                }
-                fe.end_row();
-            }
+            let fe = positive_entries(&f.e, n);
             prop_assert_eq!(fe, e);
             prop_assert_eq!(f.e_sums, sums);
             prop_assert_eq!(f.trust, vt);
@@ -3207,24 +3187,8 @@ mod tests {
             }),
             same in prop::option::of(any::<u16>()),
         ) {
-            let mut w = Csr::with_capacity(n, 0);
-            for row in &wrows {
-                let mut row = row.clone();
-                row.sort_unstable_by_key(|e| e.0);
-                row.dedup_by_key(|e| e.0);
-                for (j, v) in row {
-                    w.push(j, Q32::from_bits(v));
-                }
-                w.end_row();
-            }
-            let bonds: Vec<SparseRow> = brows
-                .into_iter()
-                .map(|mut row| {
-                    row.sort_unstable_by_key(|e| e.0);
-                    row.dedup_by_key(|e| e.0);
-                    row
-                })
-                .collect();
+            let w = csr_of_bits(&wrows, true);
+            let bonds: Vec<SparseRow> = brows.iter().map(|r| sorted_row(r)).collect();
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
             let alpha = u16_proportion(alpha);
@@ -3248,15 +3212,7 @@ mod tests {
                 sums[usize::from(*j)] += v.to_bits() as u64;
             }
             // E without its zero entries (zip-merged rows keep them).
-            let mut fe = Csr::with_capacity(n, 0);
-            for i in 0..n {
-                for (j, v) in f.e.row_cols(i).iter().zip(f.e.row_vals(i)) {
-                    if *v > ZERO {
-                        fe.push(*j, *v);
-                    }
-                }
-                fe.end_row();
-            }
+            let fe = positive_entries(&f.e, n);
             prop_assert_eq!(fe, e);
             prop_assert_eq!(f.e_sums, sums);
             prop_assert_eq!(f.trust, vt);
@@ -3322,13 +3278,7 @@ mod tests {
                 )
             }),
         ) {
-            let mut w = Csr::with_capacity(n, 0);
-            for row in &rows {
-                for (j, v) in row {
-                    w.push(*j, Q32::from_bits(*v));
-                }
-                w.end_row();
-            }
+            let w = csr_of_bits(&rows, false);
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let c: Vec<Q32> = c.into_iter().map(Q32::from_bits).collect();
             let keep = clip_and_rank_keep(w.clone(), &c, &a);
@@ -3366,13 +3316,7 @@ mod tests {
                 )
             }),
         ) {
-            let mut e = Csr::with_capacity(n, 0);
-            for row in &rows {
-                for (j, v) in row {
-                    e.push(*j, Q32::from_bits(*v));
-                }
-                e.end_row();
-            }
+            let e = csr_of_bits(&rows, false);
             let a: Vec<Q32> = a.into_iter().map(Q32::from_bits).collect();
             let inc: Vec<Q32> = inc.into_iter().map(Q32::from_bits).collect();
             prop_assert_eq!(
@@ -3482,21 +3426,7 @@ mod tests {
                     self.0.nnz_hint()
                 }
             }
-            let build = |rows: &[Vec<(u16, i64)>]| {
-                let mut m = Csr::with_capacity(n, 0);
-                for row in rows {
-                    let mut row = row.clone();
-                    if sort {
-                        row.sort_unstable_by_key(|e| e.0);
-                        row.dedup_by_key(|e| e.0);
-                    }
-                    for (j, v) in row {
-                        m.push(j, Q32::from_bits(v));
-                    }
-                    m.end_row();
-                }
-                m
-            };
+            let build = |rows: &[Vec<(u16, i64)>]| csr_of_bits(rows, sort);
             let (new, old) = (build(&new_rows), build(&old_rows));
             let alpha = Q32::from_bits(alpha);
             let generic = FillOnly(old.clone());
