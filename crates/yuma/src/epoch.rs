@@ -1057,6 +1057,30 @@ struct ClipEma3 {
     rank_unclipped: Vec<Q32>,
 }
 
+impl ClipEma3 {
+    /// The result of a fused pass: E from its row starts and the first `len` of its columns
+    /// and values; the per-column records hold (consensus, rank, legacy rank, E's sum).
+    fn assemble(
+        start: Vec<usize>,
+        mut cols: Vec<u16>,
+        mut vals: Vec<Q32>,
+        len: usize,
+        col: &[[u64; 4]],
+        trust: Vec<Q32>,
+    ) -> ClipEma3 {
+        cols.truncate(len);
+        vals.truncate(len);
+        let q = |k: usize| col.iter().map(|x| Q32::from_bits(x[k] as i64)).collect();
+        ClipEma3 {
+            rank: q(1),
+            rank_unclipped: q(2),
+            e_sums: col.iter().map(|x| x[3]).collect(),
+            trust,
+            e: Csr { start, cols, vals },
+        }
+    }
+}
+
 /// §2.7 clipping and ranks fused with the §2.9.b bonds EMA `E = α ⊗ W̄ ⊕ (1 ⊖ α) ⊗ B`
 /// (`B = stored ⊘ 65535`), for Yuma‑3 with β = 1 (so W_b = W̄) and a constant α: each row
 /// of W is clipped while it is merged with the stored bond row, and W̄ is never stored.
@@ -1203,16 +1227,7 @@ fn clip_ema3(
         trust[i] = Q32::from_bits(t as i64);
         start.push(len);
     }
-    cols.truncate(len);
-    vals.truncate(len);
-    let q = |k: usize| col.iter().map(|x| Q32::from_bits(x[k] as i64)).collect();
-    Some(ClipEma3 {
-        rank: q(1),
-        rank_unclipped: q(2),
-        e_sums: col.iter().map(|x| x[3]).collect(),
-        trust,
-        e: Csr { start, cols, vals },
-    })
+    Some(ClipEma3::assemble(start, cols, vals, len, &col, trust))
 }
 
 /// [`clip_ema3`] with the liquid-alpha rate (§2.10): each row of W is clipped (ranks and
@@ -1384,16 +1399,7 @@ fn clip_ema_alpha(
         trust[i] = Q32::from_bits(t as i64);
         start.push(len);
     }
-    cols.truncate(len);
-    vals.truncate(len);
-    let q = |k: usize| col.iter().map(|x| Q32::from_bits(x[k] as i64)).collect();
-    Some(ClipEma3 {
-        rank: q(1),
-        rank_unclipped: q(2),
-        e_sums: col.iter().map(|x| x[3]).collect(),
-        trust,
-        e: Csr { start, cols, vals },
-    })
+    Some(ClipEma3::assemble(start, cols, vals, len, &col, trust))
 }
 
 /// §2.8 `interpolate(W, W̄, β)`: `W` for β = 0, `W̄` for β = 1, otherwise per ascending
