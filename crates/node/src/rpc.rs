@@ -16,7 +16,7 @@ use tensornet_rpc_api::{
     TensornetApiServer, TxStatus, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
 };
 use tensornet_runtime::state::{keys, State};
-use tensornet_runtime::{view, NeuronView, Overlay, StateStore};
+use tensornet_runtime::{view, Overlay, StateStore};
 use tensornet_storage::Snapshot;
 use tokio::sync::broadcast;
 
@@ -114,31 +114,6 @@ fn coldkey_stakes(snap: &Snapshot, coldkey: &AccountId) -> RpcResult<Vec<StakeEn
         });
     }
     Ok(out)
-}
-
-fn neuron_view(st: &State<'_>, netuid: NetUid, uid: u16) -> Option<NeuronView> {
-    let n = st.neuron(netuid, uid)?;
-    let hk = st.hotkey(&n.hotkey);
-    Some(NeuronView {
-        uid,
-        hotkey: n.hotkey,
-        coldkey: hk.as_ref().map(|h| h.owner).unwrap_or_default(),
-        stake: hk.as_ref().map(|h| h.total_stake).unwrap_or(0),
-        validator_permit: n.validator_permit,
-        active: n.active,
-        last_update: n.last_update,
-        block_at_registration: n.block_at_registration,
-        consensus: n.consensus,
-        incentive: n.incentive,
-        dividends: n.dividends,
-        validator_trust: n.validator_trust,
-        stake_weight: n.stake_weight,
-        emission: n.emission,
-        take: hk.as_ref().map(|h| h.take).unwrap_or(0),
-        axon: n.axon,
-        weights: None,
-        bonds: None,
-    })
 }
 
 async fn forward<T: serde::Serialize + Clone>(
@@ -351,13 +326,7 @@ impl TensornetApiServer for Api {
         self.read(move |_, snap| {
             subnet_or_err(&snap, netuid)?;
             let block = snap.head().number;
-            let st = State::new(Overlay::new(&snap));
-            let v = st
-                .uid_of(netuid, &hotkey)
-                .and_then(|uid| neuron_view(&st, netuid, uid));
-            if let Some(e) = st.overlay.take_error() {
-                return Err(internal(e));
-            }
+            let v = view::neuron(&snap, netuid, &hotkey).map_err(internal)?;
             Ok(v.map(|neuron| NeuronInfo {
                 netuid,
                 block,

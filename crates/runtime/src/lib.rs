@@ -99,4 +99,4 @@ pub use types::{
     commit_hash, signing_payload, tx_root, Block, BlockError, Call, CallError, Event, GlobalParam,
     Header, Hyperparameter, Receipt, SignedTransaction, SudoCall, UidEmission,
 };
-pub use view::{metagraph, Metagraph, NeuronView};
+pub use view::{metagraph, neuron, Metagraph, NeuronView};

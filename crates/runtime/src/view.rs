@@ -1,7 +1,8 @@
 //! Read-only views of a state store: the metagraph, accounts, stake, and a full ledger audit.
 
 use crate::state::{
-    keys, AccountInfo, AxonInfo, ChainConfig, HotkeyInfo, State, SubnetInfo, SubnetParams, Totals,
+    keys, AccountInfo, AxonInfo, ChainConfig, HotkeyInfo, Neuron, State, SubnetInfo, SubnetParams,
+    Totals,
 };
 use crate::store::{Overlay, StateStore, StoreError};
 use parity_scale_codec::Decode;
@@ -78,31 +79,9 @@ pub fn metagraph(
         .number;
     let mut neurons = Vec::with_capacity(usize::from(subnet.n));
     for (uid, n) in st.neurons(netuid, subnet.n).into_iter().enumerate() {
-        let Some(n) = n else {
-            continue;
-        };
-        let uid = uid as u16;
-        let hk: Option<HotkeyInfo> = st.hotkey(&n.hotkey);
-        neurons.push(NeuronView {
-            uid,
-            hotkey: n.hotkey,
-            coldkey: hk.as_ref().map(|h| h.owner).unwrap_or_default(),
-            stake: hk.as_ref().map(|h| h.total_stake).unwrap_or(0),
-            validator_permit: n.validator_permit,
-            active: n.active,
-            last_update: n.last_update,
-            block_at_registration: n.block_at_registration,
-            consensus: n.consensus,
-            incentive: n.incentive,
-            dividends: n.dividends,
-            validator_trust: n.validator_trust,
-            stake_weight: n.stake_weight,
-            emission: n.emission,
-            take: hk.as_ref().map(|h| h.take).unwrap_or(0),
-            axon: n.axon,
-            weights: with_matrices.then(|| st.weights(netuid, uid)),
-            bonds: with_matrices.then(|| st.bonds(netuid, uid)),
-        });
+        if let Some(n) = n {
+            neurons.push(neuron_entry(&st, netuid, uid as u16, n, with_matrices));
+        }
     }
     check(
         &st,
@@ -112,6 +91,57 @@ pub fn metagraph(
             neurons,
         }),
     )
+}
+
+/// The metagraph entry of the neuron registered under `hotkey` on `netuid`, if any
+/// (`Ok(None)` also when the subnet does not exist).
+pub fn neuron(
+    store: &dyn StateStore,
+    netuid: NetUid,
+    hotkey: &AccountId,
+) -> Result<Option<NeuronView>, StoreError> {
+    let st = State::new(Overlay::new(store));
+    let v = st.uid_of(netuid, hotkey).and_then(|uid| {
+        Some(neuron_entry(
+            &st,
+            netuid,
+            uid,
+            st.neuron(netuid, uid)?,
+            false,
+        ))
+    });
+    check(&st, v)
+}
+
+/// One neuron's entry: its record plus the owner, stake and take of its hotkey.
+fn neuron_entry(
+    st: &State<'_>,
+    netuid: NetUid,
+    uid: u16,
+    n: Neuron,
+    with_matrices: bool,
+) -> NeuronView {
+    let hk: Option<HotkeyInfo> = st.hotkey(&n.hotkey);
+    NeuronView {
+        uid,
+        hotkey: n.hotkey,
+        coldkey: hk.as_ref().map(|h| h.owner).unwrap_or_default(),
+        stake: hk.as_ref().map(|h| h.total_stake).unwrap_or(0),
+        validator_permit: n.validator_permit,
+        active: n.active,
+        last_update: n.last_update,
+        block_at_registration: n.block_at_registration,
+        consensus: n.consensus,
+        incentive: n.incentive,
+        dividends: n.dividends,
+        validator_trust: n.validator_trust,
+        stake_weight: n.stake_weight,
+        emission: n.emission,
+        take: hk.as_ref().map(|h| h.take).unwrap_or(0),
+        axon: n.axon,
+        weights: with_matrices.then(|| st.weights(netuid, uid)),
+        bonds: with_matrices.then(|| st.bonds(netuid, uid)),
+    }
 }
 
 fn check<T>(st: &State<'_>, v: T) -> Result<T, StoreError> {
