@@ -12,7 +12,7 @@ use std::time::Duration;
 use tensornet_client::api::{BlockId, HeadInfo, TxStatus};
 use tensornet_client::{Client, ClientOptions, Inclusion};
 use tensornet_keys::{AccountId, Keypair, PasswordSource, Wallet};
-use tensornet_primitives::{format_tao, Hash32};
+use tensornet_primitives::{format_tao, parse_tao, Hash32};
 use tensornet_runtime::Call;
 
 /// The node to talk to.
@@ -27,6 +27,36 @@ impl RpcArgs {
     /// Connects (fails within about a second when the node is unreachable).
     pub async fn connect(&self) -> anyhow::Result<Client> {
         Ok(Client::connect(&self.rpc, ClientOptions::default()).await?)
+    }
+}
+
+/// The options of every coldkey-signed transaction command: the wallet, how to unlock its
+/// coldkey, how to wait, the node, and the output format.
+#[derive(clap::Args, Debug)]
+pub struct SendArgs {
+    /// The wallet whose coldkey signs.
+    #[command(flatten)]
+    pub wallet: WalletArgs,
+    /// Where the coldkey password comes from.
+    #[command(flatten)]
+    pub password: PasswordArgs,
+    /// How to wait for inclusion.
+    #[command(flatten)]
+    pub tx: TxArgs,
+    /// The node.
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `--amount` in TAO, which must be positive.
+pub fn positive_amount(text: &str) -> Result<u64, String> {
+    match parse_tao(text) {
+        Ok(0) => Err("--amount must be positive".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(format!("--amount: {e}")),
     }
 }
 

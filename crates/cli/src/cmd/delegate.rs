@@ -1,8 +1,7 @@
 //! `tensornet delegate take --take FRACTION`: set the delegate take of the wallet's hotkey
 //! (raising is rate-limited by the chain; lowering is not).
 
-use super::chain::{block_on, hotkey_account, open_coldkey, send, short, usage, RpcArgs, TxArgs};
-use super::wallet::{PasswordArgs, WalletArgs};
+use super::chain::{block_on, hotkey_account, open_coldkey, send, short, usage, SendArgs};
 use std::process::ExitCode;
 use tensornet_runtime::Call;
 
@@ -17,8 +16,6 @@ pub struct Args {
 enum Cmd {
     /// Set the hotkey's take, a fraction in [0, 0.18] (e.g. 0.09), or `--take-raw` in /65535.
     Take {
-        #[command(flatten)]
-        wallet: WalletArgs,
         /// Take as a fraction (0.18 = 18%).
         #[arg(
             long,
@@ -30,14 +27,7 @@ enum Cmd {
         #[arg(long = "take-raw")]
         take_raw: Option<u16>,
         #[command(flatten)]
-        password: PasswordArgs,
-        #[command(flatten)]
-        tx: TxArgs,
-        #[command(flatten)]
-        rpc: RpcArgs,
-        /// Print one JSON document.
-        #[arg(long)]
-        json: bool,
+        s: SendArgs,
     },
 }
 
@@ -49,13 +39,16 @@ pub fn take_units(f: f64) -> Option<u16> {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Cmd::Take {
-        wallet,
         take,
         take_raw,
-        password,
-        tx,
-        rpc,
-        json,
+        s:
+            SendArgs {
+                wallet,
+                password,
+                tx,
+                rpc,
+                json,
+            },
     } = args.cmd;
     let units = match (take, take_raw) {
         (_, Some(r)) => r,

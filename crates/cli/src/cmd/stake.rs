@@ -1,13 +1,13 @@
 //! `tensornet stake add | remove | list`: move free TAO to stake on a hotkey and back.
 
 use super::chain::{
-    block_on, coldkey_account, hotkey_account, open_coldkey, parse_account, print_json, send,
-    short, ss58, table, usage, RpcArgs, TxArgs,
+    block_on, coldkey_account, hotkey_account, open_coldkey, parse_account, positive_amount,
+    print_json, send, short, ss58, table, usage, RpcArgs, SendArgs,
 };
-use super::wallet::{PasswordArgs, WalletArgs};
+use super::wallet::WalletArgs;
 use serde_json::json;
 use std::process::ExitCode;
-use tensornet_primitives::{format_tao, parse_tao, AccountId};
+use tensornet_primitives::{format_tao, AccountId};
 use tensornet_runtime::Call;
 
 /// Arguments of `tensornet stake`.
@@ -20,8 +20,6 @@ pub struct Args {
 /// Options of `stake add` and `stake remove`.
 #[derive(clap::Args, Debug)]
 struct MoveArgs {
-    #[command(flatten)]
-    wallet: WalletArgs,
     /// Amount in TAO.
     #[arg(long, value_name = "TAO")]
     amount: String,
@@ -33,14 +31,7 @@ struct MoveArgs {
     )]
     hotkey_address: Option<String>,
     #[command(flatten)]
-    password: PasswordArgs,
-    #[command(flatten)]
-    tx: TxArgs,
-    #[command(flatten)]
-    rpc: RpcArgs,
-    /// Print one JSON document.
-    #[arg(long)]
-    json: bool,
+    s: SendArgs,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -67,7 +58,7 @@ enum Cmd {
 fn target(a: &MoveArgs) -> anyhow::Result<Result<AccountId, String>> {
     Ok(match &a.hotkey_address {
         Some(s) => parse_account(s).map_err(|e| format!("--hotkey-address: {e:#}")),
-        None => Ok(hotkey_account(&a.wallet)?),
+        None => Ok(hotkey_account(&a.s.wallet)?),
     })
 }
 
@@ -117,18 +108,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn move_stake(a: MoveArgs, add: bool) -> anyhow::Result<ExitCode> {
-    let amount = match parse_tao(&a.amount) {
-        Ok(0) => return usage("--amount must be positive"),
+    let amount = match positive_amount(&a.amount) {
         Ok(v) => v,
-        Err(e) => return usage(&format!("--amount: {e}")),
+        Err(e) => return usage(&e),
     };
     let hotkey = match target(&a)? {
         Ok(h) => h,
         Err(e) => return usage(&e),
     };
     block_on(async move {
-        let c = a.rpc.connect().await?;
-        let kp = open_coldkey(&a.wallet, &a.password)?;
+        let c = a.s.rpc.connect().await?;
+        let kp = open_coldkey(&a.s.wallet, &a.s.password)?;
         let (call, what) = if add {
             (
                 Call::AddStake { hotkey, amount },
@@ -140,6 +130,6 @@ fn move_stake(a: MoveArgs, add: bool) -> anyhow::Result<ExitCode> {
                 format!("unstake {} TAO from {}", format_tao(amount), short(&hotkey)),
             )
         };
-        Ok(send(&c, &kp, call, &a.tx, a.json, &what).await?.0)
+        Ok(send(&c, &kp, call, &a.s.tx, a.s.json, &what).await?.0)
     })?
 }

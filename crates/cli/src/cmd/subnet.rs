@@ -2,9 +2,8 @@
 
 use super::chain::{
     block_on, hotkey_account, open_coldkey, print_json, send, short, ss58, table, usage, RpcArgs,
-    TxArgs,
+    SendArgs,
 };
-use super::wallet::{PasswordArgs, WalletArgs};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use tensornet_primitives::{format_tao, parse_tao};
@@ -20,22 +19,6 @@ pub struct Args {
 /// Options shared by read-only subnet commands.
 #[derive(clap::Args, Debug)]
 struct ReadArgs {
-    #[command(flatten)]
-    rpc: RpcArgs,
-    /// Print one JSON document.
-    #[arg(long)]
-    json: bool,
-}
-
-/// Options shared by subnet transactions.
-#[derive(clap::Args, Debug)]
-struct SendArgs {
-    #[command(flatten)]
-    wallet: WalletArgs,
-    #[command(flatten)]
-    password: PasswordArgs,
-    #[command(flatten)]
-    tx: TxArgs,
     #[command(flatten)]
     rpc: RpcArgs,
     /// Print one JSON document.

@@ -1,13 +1,13 @@
 //! `tensornet wallet balance | transfer | overview`: the wallet commands that talk to a node.
 
 use super::chain::{
-    block_on, coldkey_account, open_coldkey, parse_account, print_json, send, short, ss58, table,
-    usage, RpcArgs, TxArgs,
+    block_on, coldkey_account, open_coldkey, parse_account, positive_amount, print_json, send,
+    short, ss58, table, usage, RpcArgs, SendArgs,
 };
-use super::wallet::{PasswordArgs, WalletArgs};
+use super::wallet::WalletArgs;
 use serde_json::json;
 use std::process::ExitCode;
-use tensornet_primitives::{format_tao, parse_tao};
+use tensornet_primitives::format_tao;
 use tensornet_runtime::Call;
 
 /// `wallet balance`: free, staked and total TAO of the wallet's coldkey (or `--address`).
@@ -28,8 +28,6 @@ pub struct BalanceArgs {
 /// `wallet transfer`: send free TAO from the coldkey.
 #[derive(clap::Args, Debug)]
 pub struct TransferArgs {
-    #[command(flatten)]
-    wallet: WalletArgs,
     /// Recipient (SS58 or 0x hex).
     #[arg(long, visible_alias = "to", value_name = "ADDRESS")]
     dest: String,
@@ -37,14 +35,7 @@ pub struct TransferArgs {
     #[arg(long, value_name = "TAO")]
     amount: String,
     #[command(flatten)]
-    password: PasswordArgs,
-    #[command(flatten)]
-    tx: TxArgs,
-    #[command(flatten)]
-    rpc: RpcArgs,
-    /// Print one JSON document.
-    #[arg(long)]
-    json: bool,
+    s: SendArgs,
 }
 
 /// `wallet overview`: the coldkey's balance and, per hotkey of the wallet, its registrations,
@@ -104,21 +95,20 @@ pub fn transfer(a: TransferArgs) -> anyhow::Result<ExitCode> {
         Ok(x) => x,
         Err(e) => return usage(&format!("--dest: {e:#}")),
     };
-    let amount = match parse_tao(&a.amount) {
-        Ok(0) => return usage("--amount must be positive"),
+    let amount = match positive_amount(&a.amount) {
         Ok(x) => x,
-        Err(e) => return usage(&format!("--amount: {e}")),
+        Err(e) => return usage(&e),
     };
     block_on(async move {
-        let c = a.rpc.connect().await?;
-        let kp = open_coldkey(&a.wallet, &a.password)?;
+        let c = a.s.rpc.connect().await?;
+        let kp = open_coldkey(&a.s.wallet, &a.s.password)?;
         let what = format!("transfer {} TAO to {}", format_tao(amount), short(&dest));
         let (code, _) = send(
             &c,
             &kp,
             Call::Transfer { dest, amount },
-            &a.tx,
-            a.json,
+            &a.s.tx,
+            a.s.json,
             &what,
         )
         .await?;
