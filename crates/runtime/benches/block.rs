@@ -205,15 +205,7 @@ fn epoch_setup(validators: u16, all: bool) -> (MemStore, StateRoot, u64) {
             // Random-looking keys, as real ones are (not in UID order in the store).
             let hk = AccountId(hash::blake2b_256(&[&b"hot"[..], &uid.to_le_bytes()].concat()).0);
             let cold = AccountId(hash::blake2b_256(&[&b"cold"[..], &uid.to_le_bytes()].concat()).0);
-            st.put(
-                keys::hotkey(&hk),
-                &HotkeyInfo {
-                    owner: cold,
-                    take: 11_796,
-                    last_take_change: 0,
-                    total_stake: 0,
-                },
-            );
+            st.put(keys::hotkey(&hk), &HotkeyInfo::new(cold, 11_796));
             let mut nr = Neuron::new(hk, 10);
             nr.last_update = block - rng.below(300);
             if uid <= v {

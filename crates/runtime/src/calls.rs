@@ -210,15 +210,7 @@ fn ensure_hotkey(
         Some(_) => Ok(()),
         None => {
             let take = st.config().default_take;
-            st.put(
-                keys::hotkey(hotkey),
-                &HotkeyInfo {
-                    owner: *coldkey,
-                    take,
-                    last_take_change: 0,
-                    total_stake: 0,
-                },
-            );
+            st.put(keys::hotkey(hotkey), &HotkeyInfo::new(*coldkey, take));
             Ok(())
         }
     }

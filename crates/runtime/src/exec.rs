@@ -497,7 +497,7 @@ fn run_epoch(
         if ve > 0 {
             let take = (u128::from(ve) * u128::from(hk.take) / 65_535) as u64;
             let rest = ve - take;
-            let stakers = st.stakers(&nr.hotkey);
+            let stakers = st.stakers_of(&nr.hotkey, &hk);
             let total: u128 = stakers.iter().map(|(_, s)| u128::from(*s)).sum();
             let mut given = take;
             if total == 0 {

@@ -69,7 +69,8 @@ impl State<'_> {
         Ok(())
     }
 
-    /// Adds to a stake entry and the hotkey's total (the source bucket is adjusted by the caller).
+    /// Adds to `c`'s stake on `h` and the hotkey's total (the source bucket is adjusted by the
+    /// caller).
     fn credit_stake_raw(
         &mut self,
         h: &AccountId,
@@ -84,12 +85,20 @@ impl State<'_> {
             .total_stake
             .checked_add(amount)
             .ok_or(CallError::Overflow)?;
+        if hk.owner == *c {
+            hk.owner_stake = hk
+                .owner_stake
+                .checked_add(amount)
+                .ok_or(CallError::Overflow)?;
+        } else {
+            let old = self.nominator_stake(h, c);
+            if old == 0 {
+                hk.nominators = hk.nominators.checked_add(1).ok_or(CallError::Overflow)?;
+            }
+            let s = old.checked_add(amount).ok_or(CallError::Overflow)?;
+            self.put(keys::stake(h, c), &s);
+        }
         self.put(keys::hotkey(h), &hk);
-        let s = self
-            .stake(h, c)
-            .checked_add(amount)
-            .ok_or(CallError::Overflow)?;
-        self.put(keys::stake(h, c), &s);
         Ok(())
     }
 
@@ -116,19 +125,29 @@ impl State<'_> {
         h: &AccountId,
         amount: Balance,
     ) -> Result<(), CallError> {
-        let s = self.stake(h, c);
-        let left = s.checked_sub(amount).ok_or(CallError::InsufficientStake)?;
-        let mut hk = self.hotkey(h).ok_or(CallError::HotkeyNotFound)?;
+        let mut hk = self.hotkey(h).ok_or(CallError::InsufficientStake)?;
+        if hk.owner == *c {
+            hk.owner_stake = hk
+                .owner_stake
+                .checked_sub(amount)
+                .ok_or(CallError::InsufficientStake)?;
+        } else {
+            let s = self.nominator_stake(h, c);
+            let left = s.checked_sub(amount).ok_or(CallError::InsufficientStake)?;
+            if left == 0 {
+                if s > 0 {
+                    hk.nominators = hk.nominators.checked_sub(1).ok_or(CallError::Overflow)?;
+                }
+                self.delete(keys::stake(h, c));
+            } else {
+                self.put(keys::stake(h, c), &left);
+            }
+        }
         hk.total_stake = hk
             .total_stake
             .checked_sub(amount)
             .ok_or(CallError::Overflow)?;
         self.put(keys::hotkey(h), &hk);
-        if left == 0 {
-            self.delete(keys::stake(h, c));
-        } else {
-            self.put(keys::stake(h, c), &left);
-        }
         self.credit_free_raw(c, amount)?;
         let mut t = self.totals();
         t.staked = t.staked.checked_sub(amount).ok_or(CallError::Overflow)?;
@@ -154,10 +173,11 @@ impl State<'_> {
 
     /// Pending emission → several stakes on one hotkey at once (epoch payouts): `credits`
     /// are `(coldkey, amount)` pairs, a coldkey may appear more than once. `hk` must be the
-    /// hotkey's record as currently stored. The new hotkey record and stake entries (each
-    /// once, each strictly larger than before) are appended to `writes` for the caller to
-    /// apply with [`crate::store::Overlay::put_changed`] — before anything reads those keys
-    /// again. The same end state as one [`State::stake_from_pending`] per pair.
+    /// hotkey's record as currently stored. The new hotkey record and nominator stake entries
+    /// (each once, each strictly larger than before) are appended to `writes` for the caller
+    /// to apply with [`crate::store::Overlay::put_changed`] — before anything reads those keys
+    /// again. The same end state as one [`State::stake_from_pending`] per pair; a credit to
+    /// the owner only (a miner's usual case) writes the hotkey record alone.
     pub fn stake_many_from_pending(
         &mut self,
         h: &AccountId,
@@ -181,11 +201,19 @@ impl State<'_> {
                     .ok_or(CallError::Overflow)?;
                 i += 1;
             }
-            let s = self
-                .stake(h, &c)
-                .checked_add(amount)
-                .ok_or(CallError::Overflow)?;
-            writes.push((keys::stake(h, &c), s.encode()));
+            if c == hk.owner {
+                hk.owner_stake = hk
+                    .owner_stake
+                    .checked_add(amount)
+                    .ok_or(CallError::Overflow)?;
+            } else {
+                let old = self.nominator_stake(h, &c);
+                if old == 0 {
+                    hk.nominators = hk.nominators.checked_add(1).ok_or(CallError::Overflow)?;
+                }
+                let s = old.checked_add(amount).ok_or(CallError::Overflow)?;
+                writes.push((keys::stake(h, &c), s.encode()));
+            }
             sum = sum.checked_add(amount).ok_or(CallError::Overflow)?;
         }
         hk.total_stake = hk.total_stake.checked_add(sum).ok_or(CallError::Overflow)?;
@@ -232,14 +260,16 @@ mod tests {
             let base = MemStore::new();
             let run = |batched: bool| {
                 let mut st = State::new(Overlay::new(&base));
+                // Owner [1; 32] with 5, one nominator [2; 32] with 3; credits also go to
+                // new nominators.
                 let hk = HotkeyInfo {
-                    owner: AccountId([1; 32]),
-                    take: 0,
-                    last_take_change: 0,
-                    total_stake: 5,
+                    total_stake: 8,
+                    owner_stake: 5,
+                    nominators: 1,
+                    ..HotkeyInfo::new(AccountId([1; 32]), 0)
                 };
                 st.put(keys::hotkey(&h), &hk);
-                st.put(keys::stake(&h, &AccountId([1; 32])), &5u64);
+                st.put(keys::stake(&h, &AccountId([2; 32])), &3u64);
                 st.mint_pending(10_000_000).unwrap();
                 let mut c: Vec<(AccountId, u64)> =
                     credits.iter().map(|(c, a)| (AccountId([*c; 32]), *a)).collect();

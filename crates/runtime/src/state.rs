@@ -9,7 +9,7 @@
 //! | `g` `blk` | [`BlockInfo`] |
 //! | `a` ‖ account | [`AccountInfo`] |
 //! | `h` ‖ hotkey | [`HotkeyInfo`] |
-//! | `s` ‖ hotkey ‖ coldkey | stake, `u64` rao |
+//! | `s` ‖ hotkey ‖ coldkey | a nominator's stake, `u64` rao (the owner coldkey's stake is in the [`HotkeyInfo`]) |
 //! | `n` ‖ netuid (BE) | [`SubnetInfo`] |
 //! | `u` ‖ netuid ‖ uid (BE) | a [`Neuron`]'s registration fields: hotkey, block at registration, last update, axon |
 //! | `o` ‖ netuid | every UID's epoch outputs as one value, [`OUTPUT_LEN`] bytes per UID (see [`NeuronOutputs`]) |
@@ -42,8 +42,29 @@ pub struct HotkeyInfo {
     pub take: u16,
     /// Block of the last take change (rate limit of increases).
     pub last_take_change: BlockNumber,
-    /// Sum of all stake on this hotkey, rao.
+    /// Sum of all stake on this hotkey, rao: `owner_stake` plus every nominator's entry.
     pub total_stake: Balance,
+    /// The owner coldkey's own stake on this hotkey, rao. It lives in this record, not under
+    /// a stake key, so that crediting a miner (whose stake is usually all its owner's) in an
+    /// epoch writes one key instead of two.
+    pub owner_stake: Balance,
+    /// Number of other coldkeys with a stake entry (`s` ‖ hotkey ‖ coldkey) on this hotkey;
+    /// 0 means the owner's stake is all there is and no scan is needed.
+    pub nominators: u32,
+}
+
+impl HotkeyInfo {
+    /// A newly known hotkey: no stake, no nominators, no take change yet.
+    pub fn new(owner: AccountId, take: u16) -> HotkeyInfo {
+        HotkeyInfo {
+            owner,
+            take,
+            last_take_change: 0,
+            total_stake: 0,
+            owner_stake: 0,
+            nominators: 0,
+        }
+    }
 }
 
 /// The ledger aggregates. Invariant: `minted = free + staked + pending + locked + burned`.
@@ -790,8 +811,17 @@ impl<'a> State<'a> {
     pub fn hotkey(&self, h: &AccountId) -> Option<HotkeyInfo> {
         self.get(&keys::hotkey(h))
     }
-    /// A stake (0 if absent).
+    /// The stake of coldkey `c` on hotkey `h` (0 if none): the owner's is in the hotkey
+    /// record, a nominator's under its own key.
     pub fn stake(&self, h: &AccountId, c: &AccountId) -> Balance {
+        match self.hotkey(h) {
+            Some(hk) if hk.owner == *c => hk.owner_stake,
+            Some(hk) if hk.nominators == 0 => 0,
+            _ => self.nominator_stake(h, c),
+        }
+    }
+    /// A nominator's stake entry (0 if absent; never the owner's, see [`State::stake`]).
+    pub fn nominator_stake(&self, h: &AccountId, c: &AccountId) -> Balance {
         self.get(&keys::stake(h, c)).unwrap_or(0)
     }
     /// A subnet.
@@ -968,17 +998,34 @@ impl<'a> State<'a> {
             })
             .collect()
     }
-    /// Every `(coldkey, stake)` on a hotkey, in key order.
+    /// Every `(coldkey, stake)` with a positive stake on a hotkey, in coldkey order: the
+    /// owner's (from `hk`, the hotkey's current record) and the nominators' (scanned only when
+    /// the record counts any).
+    pub fn stakers_of(&self, h: &AccountId, hk: &HotkeyInfo) -> Vec<(AccountId, Balance)> {
+        let mut out = Vec::with_capacity(1 + hk.nominators as usize);
+        if hk.owner_stake > 0 {
+            out.push((hk.owner, hk.owner_stake));
+        }
+        if hk.nominators > 0 {
+            self.overlay
+                .for_each_prefix(&keys::stake_prefix(h), &mut |k, mut v| {
+                    let Some(acc) = k.get(33..65).and_then(|a| <[u8; 32]>::try_from(a).ok()) else {
+                        return;
+                    };
+                    if let Ok(s) = u64::decode(&mut v) {
+                        out.push((AccountId(acc), s));
+                    }
+                });
+            out.sort_unstable_by_key(|(c, _)| *c);
+        }
+        out
+    }
+    /// [`State::stakers_of`] reading the hotkey's record (empty for an unknown hotkey).
     pub fn stakers(&self, h: &AccountId) -> Vec<(AccountId, Balance)> {
-        self.overlay
-            .scan_prefix(&keys::stake_prefix(h))
-            .into_iter()
-            .filter_map(|(k, v)| {
-                let acc: [u8; 32] = k.get(33..65)?.try_into().ok()?;
-                let s = u64::decode(&mut v.as_slice()).ok()?;
-                Some((AccountId(acc), s))
-            })
-            .collect()
+        match self.hotkey(h) {
+            Some(hk) => self.stakers_of(h, &hk),
+            None => Vec::new(),
+        }
     }
 }
 

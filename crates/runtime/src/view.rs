@@ -213,15 +213,19 @@ pub fn hyperparameters(
 
 /// Recomputes every ledger bucket from the records (a full scan) and checks it against the
 /// stored aggregates and the invariant `minted = free + staked + pending + locked + burned`.
-/// Also checks each hotkey's `total_stake` against its stake entries.
+/// Also checks each hotkey's record against its stake entries: `total_stake` = the owner's
+/// stake plus every nominator entry, `nominators` = the number of those entries, and no
+/// entry belongs to the owner coldkey (its stake is in the record).
 pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
     let all = store.scan_prefix(&[]).map_err(|e| e.to_string())?;
     let mut free = 0u128;
     let mut staked = 0u128;
     let mut pending = 0u128;
     let mut locked = 0u128;
-    let mut per_hotkey: std::collections::BTreeMap<[u8; 32], u128> = Default::default();
-    let mut hotkey_totals: std::collections::BTreeMap<[u8; 32], u128> = Default::default();
+    // hotkey → (Σ nominator entries, number of entries, their coldkeys)
+    let mut entries: std::collections::BTreeMap<[u8; 32], (u128, u64, Vec<[u8; 32]>)> =
+        Default::default();
+    let mut records: std::collections::BTreeMap<[u8; 32], HotkeyInfo> = Default::default();
     let mut totals: Option<Totals> = None;
     for (k, v) in &all {
         let dec_err = |e: parity_scale_codec::Error| format!("key {k:02x?}: {e}");
@@ -235,12 +239,18 @@ pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
             }
             Some(&keys::STAKE) => {
                 let s = u64::decode(&mut v.as_slice()).map_err(dec_err)?;
-                staked += u128::from(s);
                 let h: [u8; 32] = k
                     .get(1..33)
                     .and_then(|x| x.try_into().ok())
                     .ok_or("bad stake key")?;
-                *per_hotkey.entry(h).or_default() += u128::from(s);
+                let c: [u8; 32] = k
+                    .get(33..65)
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or("bad stake key")?;
+                let e = entries.entry(h).or_default();
+                e.0 += u128::from(s);
+                e.1 += 1;
+                e.2.push(c);
             }
             Some(&keys::HOTKEY) => {
                 let h = HotkeyInfo::decode(&mut v.as_slice()).map_err(dec_err)?;
@@ -248,7 +258,8 @@ pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
                     .get(1..33)
                     .and_then(|x| x.try_into().ok())
                     .ok_or("bad hotkey key")?;
-                hotkey_totals.insert(id, u128::from(h.total_stake));
+                staked += u128::from(h.total_stake);
+                records.insert(id, h);
             }
             Some(&keys::SUBNET) => {
                 let s = SubnetInfo::decode(&mut v.as_slice()).map_err(dec_err)?;
@@ -264,16 +275,32 @@ pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
         }
     }
     let t = totals.unwrap_or_default();
-    for (h, s) in &per_hotkey {
-        if hotkey_totals.get(h).copied().unwrap_or(0) != *s {
+    for h in entries.keys() {
+        if !records.contains_key(h) {
+            return Err(format!("stake entries on unknown hotkey {}", AccountId(*h)));
+        }
+    }
+    for (h, rec) in &records {
+        let (sum, count, coldkeys) = entries.get(h).cloned().unwrap_or_default();
+        if coldkeys.contains(&rec.owner.0) {
             return Err(format!(
-                "hotkey {} total_stake differs from its stake entries",
+                "hotkey {} has a stake entry of its owner (the owner's stake belongs in the record)",
                 AccountId(*h)
             ));
         }
-    }
-    if hotkey_totals.values().sum::<u128>() != staked {
-        return Err("hotkey totals differ from stake entries".into());
+        if u128::from(rec.total_stake) != u128::from(rec.owner_stake) + sum {
+            return Err(format!(
+                "hotkey {} total_stake differs from its owner stake plus its stake entries",
+                AccountId(*h)
+            ));
+        }
+        if u64::from(rec.nominators) != count {
+            return Err(format!(
+                "hotkey {} counts {} nominators but has {count} stake entries",
+                AccountId(*h),
+                rec.nominators
+            ));
+        }
     }
     let scanned = (free, staked, pending, locked);
     let stored = (
