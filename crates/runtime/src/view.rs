@@ -222,9 +222,14 @@ pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
     let mut staked = 0u128;
     let mut pending = 0u128;
     let mut locked = 0u128;
-    // hotkey → (Σ nominator entries, number of entries, their coldkeys)
-    let mut entries: std::collections::BTreeMap<[u8; 32], (u128, u64, Vec<[u8; 32]>)> =
-        Default::default();
+    /// One hotkey's nominator entries as scanned.
+    #[derive(Clone, Default)]
+    struct Entries {
+        sum: u128,
+        count: u64,
+        coldkeys: Vec<[u8; 32]>,
+    }
+    let mut entries: std::collections::BTreeMap<[u8; 32], Entries> = Default::default();
     let mut records: std::collections::BTreeMap<[u8; 32], HotkeyInfo> = Default::default();
     let mut totals: Option<Totals> = None;
     for (k, v) in &all {
@@ -248,9 +253,9 @@ pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
                     .and_then(|x| x.try_into().ok())
                     .ok_or("bad stake key")?;
                 let e = entries.entry(h).or_default();
-                e.0 += u128::from(s);
-                e.1 += 1;
-                e.2.push(c);
+                e.sum += u128::from(s);
+                e.count += 1;
+                e.coldkeys.push(c);
             }
             Some(&keys::HOTKEY) => {
                 let h = HotkeyInfo::decode(&mut v.as_slice()).map_err(dec_err)?;
@@ -281,7 +286,11 @@ pub fn audit_ledger(store: &dyn StateStore) -> Result<Totals, String> {
         }
     }
     for (h, rec) in &records {
-        let (sum, count, coldkeys) = entries.get(h).cloned().unwrap_or_default();
+        let Entries {
+            sum,
+            count,
+            coldkeys,
+        } = entries.get(h).cloned().unwrap_or_default();
         if coldkeys.contains(&rec.owner.0) {
             return Err(format!(
                 "hotkey {} has a stake entry of its owner (the owner's stake belongs in the record)",
