@@ -2,7 +2,7 @@
 //! then the transactions in order, then the ledger check.
 
 use crate::calls::{burn_decay_factor, decayed_burn, dispatch};
-use crate::state::{keys, BlockInfo, HotkeyInfo, Neuron, NeuronOutputs, State, SubnetInfo};
+use crate::state::{keys, BlockInfo, EpochNeuron, HotkeyInfo, NeuronOutputs, State, SubnetInfo};
 use crate::store::{Overlay, StateChanges, StateStore};
 use crate::types::{
     signing_payload, BlockError, CallError, Event, Receipt, SignedTransaction, UidEmission,
@@ -300,12 +300,12 @@ fn on_initialize(
 }
 
 /// Builds the epoch inputs of a subnet from the state (with the commit-reveal mask of spec
-/// §2.6 applied to the weights) and the neurons they were read from.
+/// §2.6 applied to the weights) and the neuron fields they were read from.
 pub fn epoch_inputs(
     st: &State<'_>,
     sub: &SubnetInfo,
     now: BlockNumber,
-) -> (EpochInputs, Vec<Neuron>) {
+) -> (EpochInputs, Vec<EpochNeuron>) {
     let (inputs, neurons, _) = epoch_inputs_and_hotkeys(st, sub, now);
     (inputs, neurons)
 }
@@ -315,15 +315,11 @@ fn epoch_inputs_and_hotkeys(
     st: &State<'_>,
     sub: &SubnetInfo,
     now: BlockNumber,
-) -> (EpochInputs, Vec<Neuron>, Vec<Option<HotkeyInfo>>) {
+) -> (EpochInputs, Vec<EpochNeuron>, Vec<Option<HotkeyInfo>>) {
     let netuid = sub.netuid;
     let n = sub.n;
     let cfg = st.config();
-    let neurons: Vec<Neuron> = st
-        .neurons(netuid, n)
-        .into_iter()
-        .map(|nr| nr.unwrap_or_else(|| Neuron::new(AccountId([0; 32]), 0)))
-        .collect();
+    let neurons = st.epoch_neurons(netuid, n);
     // Hotkey records read in key order (neighbouring lookups share the store's cached
     // paths), then put back in UID order.
     let mut order: Vec<usize> = (0..neurons.len()).collect();

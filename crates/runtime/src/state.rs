@@ -380,6 +380,19 @@ impl Neuron {
     }
 }
 
+/// The fields of a neuron that an epoch reads (see [`State::epoch_neurons`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EpochNeuron {
+    /// Hotkey (all zeros for a missing UID).
+    pub hotkey: AccountId,
+    /// Block at registration.
+    pub block_at_registration: BlockNumber,
+    /// Block of the last weights update.
+    pub last_update: BlockNumber,
+    /// Validator permit from the last epoch.
+    pub validator_permit: bool,
+}
+
 /// A pending weights commit.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
 pub struct WeightCommit {
@@ -535,25 +548,25 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
         let mut v = vec![0u8; dense_len + pad];
         v[0] = DENSE_ROW;
         v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
-        let (values, bitmap) = v[3..].split_at_mut(2 * m);
-        // Every uid is below m (the row is ascending and ends at m − 1); the bitmap byte of
-        // the current uids is built in a register and stored when the next one starts.
-        let (mut byte, mut bits) = (0usize, 0u8);
-        for &(u, w) in row {
-            let u = usize::from(u);
-            if let Some(c) = values.get_mut(2 * u..2 * u + 2) {
-                c.copy_from_slice(&w.to_le_bytes());
-            }
-            if u >> 3 != byte {
-                if let Some(b) = bitmap.get_mut(byte) {
-                    *b = bits;
+        let (values, bitmap) = v[3..dense_len].split_at_mut(2 * m);
+        // Every uid is below m (the row is ascending and ends at m − 1). The row is written
+        // run by run of consecutive uids: the values of a run in one pass, its bits a byte at
+        // a time (rows on most UIDs are a few long runs).
+        let mut a = 0;
+        while a < row.len() {
+            let u0 = usize::from(row[a].0);
+            let len = row[a..]
+                .iter()
+                .enumerate()
+                .take_while(|(k, (u, _))| usize::from(*u) == u0 + k)
+                .count();
+            if let Some(dst) = values.get_mut(2 * u0..2 * (u0 + len)) {
+                for (c, (_, w)) in dst.chunks_exact_mut(2).zip(&row[a..a + len]) {
+                    c.copy_from_slice(&w.to_le_bytes());
                 }
-                (byte, bits) = (u >> 3, 0);
             }
-            bits |= 1 << (u & 7);
-        }
-        if let Some(b) = bitmap.get_mut(byte) {
-            *b = bits;
+            set_bits(bitmap, u0, u0 + len);
+            a += len;
         }
         return v;
     }
@@ -563,6 +576,29 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
         v.extend_from_slice(&w.to_le_bytes());
     }
     v
+}
+
+/// Sets bits `from … to − 1` of a bitmap (bit `u % 8` of byte `u / 8`); bits past its end are
+/// ignored.
+fn set_bits(bitmap: &mut [u8], from: usize, to: usize) {
+    let mut u = from;
+    while u < to && u % 8 != 0 {
+        if let Some(b) = bitmap.get_mut(u / 8) {
+            *b |= 1 << (u % 8);
+        }
+        u += 1;
+    }
+    let whole = (to - u) / 8;
+    if let Some(bytes) = bitmap.get_mut(u / 8..u / 8 + whole) {
+        bytes.fill(0xFF);
+    }
+    u += 8 * whole;
+    while u < to {
+        if let Some(b) = bitmap.get_mut(u / 8) {
+            *b |= 1 << (u % 8);
+        }
+        u += 1;
+    }
 }
 
 /// Decodes [`encode_row`]; `None` for a length or tag that is neither format.
@@ -590,24 +626,30 @@ pub fn decode_row(bytes: &[u8]) -> Option<Vec<(u16, u16)>> {
     let values = &bytes[3..3 + 2 * m];
     let bitmap = &bytes[3 + 2 * m..len];
     let mut out = Vec::with_capacity(m);
-    for (byte_index, (bits, vals)) in bitmap.iter().zip(values.chunks(16)).enumerate() {
-        let base = byte_index * 8;
-        if *bits == 0xFF && vals.len() == 16 {
-            // All eight present (the common case of a row on every UID).
+    let mut b = 0;
+    while let Some(&bits) = bitmap.get(b) {
+        if bits == 0xFF {
+            // A run of whole bytes of present uids (a row on most UIDs): one pass.
+            let run = bitmap[b..].iter().take_while(|x| **x == 0xFF).count();
+            let (base, end) = (8 * b, 8 * (b + run));
+            let vals = values.get(2 * base..2 * end)?;
             out.extend(
                 vals.chunks_exact(2)
                     .enumerate()
                     .map(|(i, c)| ((base + i) as u16, u16::from_le_bytes([c[0], c[1]]))),
             );
+            b += run;
             continue;
         }
-        let mut bits = *bits;
+        let base = 8 * b;
+        let mut bits = bits;
         while bits != 0 {
             let i = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let c = vals.get(2 * i..2 * i + 2)?;
+            let c = values.get(2 * (base + i)..2 * (base + i) + 2)?;
             out.push(((base + i) as u16, u16::from_le_bytes([c[0], c[1]])));
         }
+        b += 1;
     }
     Some(out)
 }
@@ -961,6 +1003,53 @@ impl<'a> State<'a> {
         out
     }
 
+    /// What an epoch reads of every neuron of a subnet, by one prefix scan that decodes only
+    /// the leading fields of each record (not its axon): `result[uid]`, a default entry for a
+    /// missing uid.
+    pub fn epoch_neurons(&self, n: NetUid, count: u16) -> Vec<EpochNeuron> {
+        let mut out = vec![EpochNeuron::default(); usize::from(count)];
+        let mut prefix = vec![keys::NEURON];
+        prefix.extend_from_slice(&n.to_be_bytes());
+        let mut bad = None;
+        self.overlay.for_each_prefix(&prefix, &mut |k, v| {
+            let Some(uid) = k
+                .get(3..5)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            else {
+                return;
+            };
+            // hotkey (32 bytes), block at registration and last update (u64 LE each).
+            let (Some(h), Some(reg), Some(upd)) = (v.get(..32), v.get(32..40), v.get(40..48))
+            else {
+                bad = Some(uid);
+                return;
+            };
+            if let Some(slot) = out.get_mut(uid) {
+                let mut hk = [0u8; 32];
+                hk.copy_from_slice(h);
+                let u64_at = |b: &[u8]| {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(b);
+                    u64::from_le_bytes(a)
+                };
+                slot.hotkey = AccountId(hk);
+                slot.block_at_registration = u64_at(reg);
+                slot.last_update = u64_at(upd);
+            }
+        });
+        if let Some(uid) = bad {
+            self.overlay
+                .fail(StoreError(format!("corrupt neuron {n}/{uid}")));
+        }
+        self.overlay.read(&keys::outputs(n), |outs| {
+            let outs = outs.unwrap_or_default();
+            for (e, slot) in outs.chunks_exact(OUTPUT_LEN).zip(out.iter_mut()) {
+                slot.validator_permit = e[0] & 2 != 0;
+            }
+        });
+        out
+    }
+
     /// All weight (`bonds = false`) or bond rows of a subnet by one prefix scan.
     pub fn rows(&self, n: NetUid, count: u16, bonds: bool) -> Vec<Vec<(u16, u16)>> {
         let mut out = vec![Vec::new(); usize::from(count)];
@@ -1054,6 +1143,40 @@ mod tests {
 
     proptest! {
         #[test]
+        fn dense_rows_match_the_format(
+            values in proptest::collection::vec(0u16..4, 0..300),
+            gaps in proptest::collection::vec(0usize..300, 0..6),
+        ) {
+            // Rows on most uids 0 … m − 1 (a few gaps, some zero values): they decode back,
+            // and when dense their bytes are the ones the format prescribes entry by entry.
+            let mut row: Vec<(u16, u16)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i as u16, *w * 21_845))
+                .collect();
+            for g in gaps {
+                if g < row.len() {
+                    row.remove(g);
+                }
+            }
+            let enc = encode_row(&row);
+            prop_assert_eq!(decode_row(&enc), Some(row.clone()));
+            if enc.len() % 4 != 0 {
+                let m = row.last().map_or(0, |(u, _)| usize::from(*u) + 1);
+                let len = 3 + 2 * m + m.div_ceil(8);
+                let mut v = vec![0u8; len + usize::from(len % 4 == 0)];
+                v[0] = DENSE_ROW;
+                v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
+                for (u, w) in &row {
+                    let u = usize::from(*u);
+                    v[3 + 2 * u..5 + 2 * u].copy_from_slice(&w.to_le_bytes());
+                    v[3 + 2 * m + u / 8] |= 1 << (u % 8);
+                }
+                prop_assert_eq!(enc, v);
+            }
+        }
+
+        #[test]
         fn rows_roundtrip(
             entries in proptest::collection::vec((0u16..600, 0u16..4), 0..500),
             sorted in any::<bool>(),
@@ -1139,5 +1262,39 @@ mod tests {
         o.apply(&mut b2);
         assert_eq!(st.neuron(3, 0), Some(b2));
         assert_eq!(st.neuron(3, 2), Some(a));
+    }
+
+    #[test]
+    fn epoch_neurons_read_the_records_fields() {
+        let store = MemStore::default();
+        let mut st = State::new(Overlay::new(&store));
+        let mut a = Neuron::new(AccountId([1; 32]), 5);
+        a.last_update = 77;
+        a.validator_permit = true;
+        a.axon = Some(AxonInfo {
+            block: 9,
+            version: 1,
+            ip: 0x7F00_0001,
+            port: 8091,
+            ip_type: 4,
+            protocol: 4,
+        });
+        let b = Neuron::new(AccountId([2; 32]), 6);
+        st.set_neuron(3, 2, &a);
+        st.set_neuron(3, 0, &b);
+        let proj = |n: &Neuron| EpochNeuron {
+            hotkey: n.hotkey,
+            block_at_registration: n.block_at_registration,
+            last_update: n.last_update,
+            validator_permit: n.validator_permit,
+        };
+        assert_eq!(
+            st.epoch_neurons(3, 3),
+            vec![proj(&b), EpochNeuron::default(), proj(&a)]
+        );
+        // A truncated record is reported as a store failure, not read as zeros.
+        st.overlay.put(keys::neuron(3, 1), vec![0u8; 40]);
+        let _ = st.epoch_neurons(3, 3);
+        assert!(st.overlay.take_error().is_some());
     }
 }
