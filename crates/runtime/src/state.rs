@@ -582,7 +582,7 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
 /// ignored.
 fn set_bits(bitmap: &mut [u8], from: usize, to: usize) {
     let mut u = from;
-    while u < to && u % 8 != 0 {
+    while u < to && !u.is_multiple_of(8) {
         if let Some(b) = bitmap.get_mut(u / 8) {
             *b |= 1 << (u % 8);
         }
@@ -1161,10 +1161,10 @@ mod tests {
             }
             let enc = encode_row(&row);
             prop_assert_eq!(decode_row(&enc), Some(row.clone()));
-            if enc.len() % 4 != 0 {
+            if !enc.len().is_multiple_of(4) {
                 let m = row.last().map_or(0, |(u, _)| usize::from(*u) + 1);
                 let len = 3 + 2 * m + m.div_ceil(8);
-                let mut v = vec![0u8; len + usize::from(len % 4 == 0)];
+                let mut v = vec![0u8; len + usize::from(len.is_multiple_of(4))];
                 v[0] = DENSE_ROW;
                 v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
                 for (u, w) in &row {
