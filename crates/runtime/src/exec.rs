@@ -3,10 +3,11 @@
 
 use crate::calls::{burn_decay_factor, decayed_burn, dispatch};
 use crate::state::{keys, BlockInfo, EpochNeuron, HotkeyInfo, NeuronOutputs, State, SubnetInfo};
-use crate::store::{Overlay, StateChanges, StateStore};
+use crate::store::{Overlay, StateChanges, StateStore, StoreError};
 use crate::types::{
     signing_payload, BlockError, CallError, Event, Receipt, SignedTransaction, UidEmission,
 };
+use parity_scale_codec::Decode;
 use tensornet_primitives::{AccountId, Balance, BlockNumber, Hash32, NetUid};
 use tensornet_yuma::{EpochInputs, Hyperparameters};
 
@@ -320,17 +321,27 @@ fn epoch_inputs_and_hotkeys(
     let n = sub.n;
     let cfg = st.config();
     let neurons = st.epoch_neurons(netuid, n);
-    // Hotkey records read in key order (neighbouring lookups share the store's cached
-    // paths), then put back in UID order.
+    // Hotkey records read in key order, in one forward pass over the store.
     let mut order: Vec<usize> = (0..neurons.len()).collect();
-    let head = |i: &usize| {
-        let h = &neurons[*i].hotkey.0;
-        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-    };
-    order.sort_unstable_by_key(head);
+    order.sort_unstable_by(|a, b| neurons[*a].hotkey.cmp(&neurons[*b].hotkey));
+    let hotkey_keys: Vec<Vec<u8>> = order
+        .iter()
+        .map(|i| keys::hotkey(&neurons[*i].hotkey))
+        .collect();
     let mut hotkeys: Vec<Option<HotkeyInfo>> = vec![None; neurons.len()];
-    for i in order {
-        hotkeys[i] = st.hotkey(&neurons[i].hotkey);
+    let mut corrupt = false;
+    st.overlay.read_sorted(&hotkey_keys, &mut |j, v| {
+        if let Some(mut b) = v {
+            match HotkeyInfo::decode(&mut b) {
+                Ok(h) => hotkeys[order[j]] = Some(h),
+                Err(_) => corrupt = true,
+            }
+        }
+    });
+    if corrupt {
+        st.overlay.fail(StoreError(format!(
+            "corrupt hotkey record on subnet {netuid}"
+        )));
     }
     let stake: Vec<u64> = hotkeys
         .iter()

@@ -50,7 +50,23 @@ pub trait StateStore {
     fn holds(&self, key: &[u8], value: Option<&[u8]>) -> Result<bool, StoreError> {
         Ok(self.get(key)?.as_deref() == value)
     }
+    /// Calls `f(i, value)` for every `keys[i]`, in order; `keys` must be in ascending order
+    /// (equal neighbours allowed). The same as one [`StateStore::read`] per key; a store may
+    /// override it to walk forward from one key to the next instead of searching afresh.
+    fn read_sorted(
+        &self,
+        keys: &[Vec<u8>],
+        f: &mut dyn FnMut(usize, Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        for (i, k) in keys.iter().enumerate() {
+            self.read(k, &mut |v| f(i, v))?;
+        }
+        Ok(())
+    }
 }
+
+/// Entries a sorted multi-read steps over before it searches for the next key afresh.
+const GALLOP_STEPS: usize = 8;
 
 /// The changes one block (or genesis) makes: key → new value, `None` for a deletion. Sorted
 /// by key, so iterating it is deterministic.
@@ -103,6 +119,43 @@ impl StateStore for MemStore {
     }
     fn read(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
         f(self.map.get(key).map(|v| v.as_slice()));
+        Ok(())
+    }
+    fn read_sorted(
+        &self,
+        keys: &[Vec<u8>],
+        f: &mut dyn FnMut(usize, Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        // A cursor at the first entry not below the previous key: the next key is usually a
+        // few entries further (a subnet's hotkeys among the chain's), so stepping is cheaper
+        // than a search from the root; after GALLOP_STEPS steps the cursor is re-seeked.
+        let seek = |k: &[u8]| {
+            self.map
+                .range::<[u8], _>((Bound::Included(k), Bound::Unbounded))
+                .peekable()
+        };
+        let Some(first) = keys.first() else {
+            return Ok(());
+        };
+        let mut cur = seek(first);
+        for (i, k) in keys.iter().enumerate() {
+            let mut steps = 0;
+            while cur
+                .peek()
+                .is_some_and(|(ck, _)| ck.as_slice() < k.as_slice())
+            {
+                if steps == GALLOP_STEPS {
+                    cur = seek(k);
+                    break;
+                }
+                cur.next();
+                steps += 1;
+            }
+            match cur.peek() {
+                Some((ck, v)) if ck.as_slice() == k.as_slice() => f(i, Some(v.as_slice())),
+                _ => f(i, None),
+            }
+        }
         Ok(())
     }
     fn for_each_prefix(
@@ -218,6 +271,47 @@ impl<'a> Overlay<'a> {
         match out {
             Some(r) => r,
             None => f(None),
+        }
+    }
+
+    /// [`Overlay::read`] of every key of an ascending list (equal neighbours allowed):
+    /// `f(i, value)` once for each `keys[i]` — those with a pending write first, then the
+    /// others as the base store reads them in one [`StateStore::read_sorted`] pass.
+    pub fn read_sorted(&self, keys: &[Vec<u8>], f: &mut dyn FnMut(usize, Option<&[u8]>)) {
+        let (Some(lo), Some(hi)) = (keys.first(), keys.last()) else {
+            return;
+        };
+        let mut pending = self
+            .writes
+            .range::<[u8], _>((
+                Bound::Included(lo.as_slice()),
+                Bound::Included(hi.as_slice()),
+            ))
+            .peekable();
+        let r = if pending.peek().is_none() {
+            self.base.read_sorted(keys, f)
+        } else {
+            // Answer the keys with a pending write (one merge of two sorted lists), then read
+            // the others from the base.
+            let mut from_base: Vec<usize> = Vec::with_capacity(keys.len());
+            for (i, k) in keys.iter().enumerate() {
+                while pending
+                    .peek()
+                    .is_some_and(|(pk, _)| pk.as_slice() < k.as_slice())
+                {
+                    pending.next();
+                }
+                match pending.peek() {
+                    Some((pk, p)) if pk.as_slice() == k.as_slice() => f(i, p.value.as_deref()),
+                    _ => from_base.push(i),
+                }
+            }
+            let base_keys: Vec<Vec<u8>> = from_base.iter().map(|i| keys[*i].clone()).collect();
+            self.base
+                .read_sorted(&base_keys, &mut |j, v| f(from_base[j], v))
+        };
+        if let Err(e) = r {
+            self.fail(e);
         }
     }
 
@@ -431,6 +525,44 @@ mod tests {
         let ch = o.into_changes().unwrap();
         assert_eq!(ch.len(), 1);
         assert_eq!(ch.get(b"b1".as_slice()), Some(&Some(b"q".to_vec())));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sorted_reads_equal_single_reads(
+            base in proptest::collection::btree_map(0u16..400, 0u8..255, 0..200),
+            pending in proptest::collection::btree_map(0u16..400, proptest::option::of(0u8..255), 0..20),
+            mut wanted in proptest::collection::vec(0u16..400, 0..120),
+        ) {
+            // Keys spread so that some lookups step and some re-seek; pending writes and
+            // deletions over the base; absent and repeated keys in the list.
+            let key = |k: u16| vec![b'h', (k >> 8) as u8, k as u8];
+            let mut store = MemStore::new();
+            store.commit(&base.iter().map(|(k, v)| (key(*k), Some(vec![*v]))).collect());
+            let mut o = Overlay::new(&store);
+            for (k, v) in &pending {
+                match v {
+                    Some(v) => o.put(key(*k), vec![*v]),
+                    None => o.delete(key(*k)),
+                }
+            }
+            wanted.sort_unstable();
+            let keys: Vec<Vec<u8>> = wanted.iter().map(|k| key(*k)).collect();
+            let mut got: Vec<Option<Option<Vec<u8>>>> = vec![None; keys.len()];
+            o.read_sorted(&keys, &mut |i, v| {
+                assert!(got[i].is_none(), "index {i} answered twice");
+                got[i] = Some(v.map(|v| v.to_vec()));
+            });
+            let expected: Vec<Option<Option<Vec<u8>>>> = keys.iter().map(|k| Some(o.get(k))).collect();
+            proptest::prop_assert_eq!(got, expected);
+            let mut in_order = Vec::new();
+            store
+                .read_sorted(&keys, &mut |i, v| in_order.push((i, v.map(|v| v.to_vec()))))
+                .unwrap();
+            let single: Vec<(usize, Option<Vec<u8>>)> =
+                keys.iter().enumerate().map(|(i, k)| (i, store.get(k).unwrap())).collect();
+            proptest::prop_assert_eq!(in_order, single);
+        }
     }
 
     #[test]
