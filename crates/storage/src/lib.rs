@@ -417,6 +417,81 @@ impl StateStore for Snapshot {
             .map_err(|e| StoreError(e.to_string()))
     }
 
+    fn read(&self, key: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) -> Result<(), StoreError> {
+        let v = self.state.get(key).map_err(|e| StoreError(e.to_string()))?;
+        f(v.as_ref().map(|g| g.value()));
+        Ok(())
+    }
+
+    fn for_each_prefix(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]),
+    ) -> Result<(), StoreError> {
+        let range = self
+            .state
+            .range::<&[u8]>(prefix..)
+            .map_err(|e| StoreError(e.to_string()))?;
+        for item in range {
+            let (k, v) = item.map_err(|e| StoreError(e.to_string()))?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            f(k.value(), v.value());
+        }
+        Ok(())
+    }
+
+    fn read_sorted(
+        &self,
+        keys: &[Vec<u8>],
+        f: &mut dyn FnMut(usize, Option<&[u8]>),
+    ) -> Result<(), StoreError> {
+        // A forward cursor from key to key, re-seeked after a few steps (see MemStore).
+        const STEPS: usize = 8;
+        let err = |e: redb::StorageError| StoreError(e.to_string());
+        let seek = |k: &[u8]| {
+            self.state
+                .range::<&[u8]>(k..)
+                .map(|r| r.peekable())
+                .map_err(err)
+        };
+        let Some(first) = keys.first() else {
+            return Ok(());
+        };
+        let mut cur = seek(first)?;
+        for (i, k) in keys.iter().enumerate() {
+            let mut steps = 0;
+            loop {
+                match cur.peek() {
+                    Some(Ok((ck, _))) if ck.value() < k.as_slice() => {}
+                    Some(Err(_)) => {
+                        if let Some(Err(e)) = cur.next() {
+                            return Err(err(e));
+                        }
+                    }
+                    _ => break,
+                }
+                if steps == STEPS {
+                    cur = seek(k)?;
+                    break;
+                }
+                cur.next();
+                steps += 1;
+            }
+            match cur.peek() {
+                Some(Ok((ck, v))) if ck.value() == k.as_slice() => f(i, Some(v.value())),
+                Some(Err(_)) => {
+                    if let Some(Err(e)) = cur.next() {
+                        return Err(err(e));
+                    }
+                }
+                _ => f(i, None),
+            }
+        }
+        Ok(())
+    }
+
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
         let range = self
@@ -590,7 +665,16 @@ mod tests {
     #[test]
     fn scan_prefix_matches_memstore() {
         let dir = tempfile::tempdir().unwrap();
-        let g = genesis();
+        // The dev genesis plus 100 funded accounts, so that sorted reads step and re-seek.
+        let mut cfg = dev_genesis().unwrap();
+        for i in 0..100u8 {
+            cfg.balances
+                .push(tensornet_runtime::genesis::GenesisBalance {
+                    account: AccountId([i; 32]).to_hex(),
+                    rao: 1 + u64::from(i),
+                });
+        }
+        let g = cfg.build().unwrap();
         let (store, _) = ChainStore::open(&dir.path().join("c.redb"), &g).unwrap();
         let mut chain = MemoryChain::from_genesis(g.clone());
         grow(&store, &mut chain, 3);
@@ -601,6 +685,47 @@ mod tests {
                 chain.store().scan_prefix(prefix).unwrap(),
                 "prefix {prefix:?}"
             );
+            let mut visited = Vec::new();
+            snap.for_each_prefix(prefix, &mut |k, v| visited.push((k.to_vec(), v.to_vec())))
+                .unwrap();
+            assert_eq!(visited, snap.scan_prefix(prefix).unwrap());
+        }
+        // Sorted multi-reads: present keys (some far apart, so the cursor re-seeks), absent
+        // keys between them and past the end, a repeated key.
+        let all: Vec<Vec<u8>> = snap
+            .scan_prefix(b"")
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert!(all.len() > 20, "{} keys", all.len());
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for (i, k) in all.iter().enumerate() {
+            if i % 3 == 0 || i > all.len() - 4 {
+                keys.push(k.clone());
+            }
+            if i % 5 == 0 {
+                let mut absent = k.clone();
+                absent.push(0);
+                keys.push(absent);
+            }
+        }
+        keys.push(b"zzzz".to_vec());
+        keys.insert(1, keys[0].clone());
+        keys.sort();
+        let mut got = Vec::new();
+        snap.read_sorted(&keys, &mut |i, v| got.push((i, v.map(|v| v.to_vec()))))
+            .unwrap();
+        let expected: Vec<(usize, Option<Vec<u8>>)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i, chain.store().get(k).unwrap()))
+            .collect();
+        assert_eq!(got, expected);
+        for k in &keys {
+            let mut one = None;
+            snap.read(k, &mut |v| one = v.map(|v| v.to_vec())).unwrap();
+            assert_eq!(one, chain.store().get(k).unwrap());
         }
     }
 }
