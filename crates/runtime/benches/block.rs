@@ -11,7 +11,10 @@
 //!   `v256` staked validators, all permitted, weighting every UID `all` or a shared `10pct`;
 //!   Yuma 3);
 //! - `epoch4096/<cell>/apply_block`: an empty block in which that subnet's epoch is due:
-//!   inputs, epoch, payouts, write-back and state root.
+//!   inputs, epoch, payouts, write-back and state root;
+//! - (minimum mode only) `epoch4096/<cell>/bonds_floor`: encoding that epoch's new bond rows
+//!   and committing just them to the state root — work every state layout must do, since an
+//!   epoch changes every bond; compare it with 20 % of the epoch.
 //!
 //! Run: `cargo bench -p tensornet-runtime --bench block` (or build with `--no-run` and run
 //! the binary with `--bench`); `RUNTIME_BENCH_MIN=20 <binary>` prints the minimum of 20 runs
@@ -374,6 +377,19 @@ fn min_mode(runs: usize, filter: &str) {
                 t.elapsed().as_secs_f64() * 1e3
             })
             .fold(f64::INFINITY, f64::min);
+        // A floor for any state layout: encoding the epoch's new bond rows (they all change)
+        // and committing just them to the state root.
+        let out = tensornet_yuma::epoch(&inputs).expect("epoch");
+        let floor = min_ms(runs, || {
+            let bonds: StateChanges = out
+                .bonds
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.is_empty())
+                .map(|(u, r)| (keys::bonds(1, u as u16), Some(state::encode_row(r))))
+                .collect();
+            black_box(root_t.preview(&bonds).root());
+        });
         let bytes: usize = ch
             .iter()
             .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()))
@@ -384,6 +400,10 @@ fn min_mode(runs: usize, filter: &str) {
         println!(
             "epoch4096/{name}/state_root    min {eroot:.2} ms  ({} changed keys, {bytes} bytes)",
             ch.len()
+        );
+        println!(
+            "epoch4096/{name}/bonds_floor   min {floor:.2} ms  (encode + commit the new bonds alone: {:.0}% of the epoch)",
+            100.0 * floor / yuma
         );
         println!(
             "epoch4096/{name}/apply_block   min {block:.2} ms  ({:.2}x the epoch alone)",

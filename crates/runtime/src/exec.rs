@@ -450,9 +450,99 @@ fn run_epoch(
     sub.pending_server = 0;
     sub.pending_validator = 0;
     sub.pending_owner_cut = 0;
+    // The new bond rows are encoded on a second thread while this one pays out (large
+    // subnets only; the bytes are the same either way).
+    let bond_entries: usize = out.bonds.iter().map(Vec::len).sum();
+    let (paid_out, listed, bond_rows) = std::thread::scope(|scope| {
+        let encoder = (bond_entries >= PARALLEL_BOND_ENTRIES)
+            .then(|| scope.spawn(|| encode_changed_rows(&inputs.bonds, &out.bonds)));
+        let paid = pay_out(st, &sub, &neurons, &hotkeys, &out, owner_cut);
+        let rows = encoder
+            .and_then(|h| h.join().ok())
+            .unwrap_or_else(|| encode_changed_rows(&inputs.bonds, &out.bonds));
+        paid.map(|(p, l)| (p, l, rows))
+    })?;
+    let emission: Vec<UidEmission> = (0..n)
+        .filter(|i| listed[*i])
+        .map(|i| UidEmission {
+            uid: i as u16,
+            hotkey: neurons[i].hotkey,
+            server: out.server_emission[i],
+            validator: out.validator_emission[i],
+        })
+        .collect();
+    // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
+    let burned = rao_emission - paid_out;
+    st.burn_pending(burned)?;
+    let outs: Vec<NeuronOutputs> = (0..n)
+        .map(|i| NeuronOutputs {
+            active: out.active[i],
+            validator_permit: out.validator_permit[i],
+            stake_weight: out.stake_weight[i],
+            consensus: out.consensus[i],
+            incentive: out.incentive[i],
+            dividends: out.dividends[i],
+            validator_trust: out.validator_trust[i],
+            emission: out.emission[i],
+        })
+        .collect();
+    st.set_outputs(netuid, &outs);
+    for (uid, row) in bond_rows {
+        match row {
+            Some(bytes) => st.overlay.put(keys::bonds(netuid, uid), bytes),
+            None => st.overlay.delete(keys::bonds(netuid, uid)),
+        }
+    }
+    sub.last_mechanism_step_block = now;
+    st.set_subnet(&sub);
+    events.push(Event::EpochRan {
+        netuid,
+        epoch_index: sub.epoch_index,
+        rao_emission,
+        owner_cut,
+        burned,
+        emission,
+    });
+    Ok(())
+}
+
+/// Bond entries from which an epoch encodes its new bond rows on a second thread.
+const PARALLEL_BOND_ENTRIES: usize = 1 << 16;
+
+/// The rows of `new` that differ from `old`, encoded ([`crate::state::encode_row`]; `None`
+/// for an empty row, which is deleted), by UID.
+fn encode_changed_rows(
+    old: &[Vec<(u16, u16)>],
+    new: &[Vec<(u16, u16)>],
+) -> Vec<(u16, Option<Vec<u8>>)> {
+    old.iter()
+        .zip(new)
+        .enumerate()
+        .filter(|(_, (o, n))| o != n)
+        .map(|(i, (_, n))| {
+            (
+                i as u16,
+                (!n.is_empty()).then(|| crate::state::encode_row(n)),
+            )
+        })
+        .collect()
+}
+
+/// Pays an epoch's outputs: the owner cut, then every paid UID's credits (see the crate
+/// docs). Returns the rao paid out of the epoch's emission and which UIDs were paid (listed
+/// in the epoch event).
+fn pay_out(
+    st: &mut State<'_>,
+    sub: &SubnetInfo,
+    neurons: &[EpochNeuron],
+    hotkeys: &[Option<HotkeyInfo>],
+    out: &tensornet_yuma::EpochOutputs,
+    owner_cut: Balance,
+) -> Result<(Balance, Vec<bool>), CallError> {
+    let n = neurons.len();
     // Owner cut → stake on the owner hotkey.
     st.stake_from_pending(&sub.owner_hotkey, &sub.owner, owner_cut)?;
-    let mut emission = Vec::new();
+    let mut listed = vec![false; n];
     let mut paid_out = 0u64;
     let mut credits = Vec::new();
     // The paid UIDs in hotkey order (neighbouring store reads; the order of independent
@@ -493,12 +583,7 @@ fn run_epoch(
         let Some(hk) = hk else {
             continue;
         };
-        emission.push(UidEmission {
-            uid: i as u16,
-            hotkey: nr.hotkey,
-            server: se,
-            validator: ve,
-        });
+        listed[i] = true;
         // Every credit to this hotkey's stakes, applied at once.
         credits.clear();
         if ve > 0 {
@@ -535,39 +620,7 @@ fn run_epoch(
         }
     }
     st.overlay.put_changed(writes);
-    emission.sort_unstable_by_key(|e| e.uid);
-    // Everything handed to the epoch and not paid (owner incentive, rounding dust) is burned.
-    let burned = rao_emission - paid_out;
-    st.burn_pending(burned)?;
-    let outs: Vec<NeuronOutputs> = (0..n)
-        .map(|i| NeuronOutputs {
-            active: out.active[i],
-            validator_permit: out.validator_permit[i],
-            stake_weight: out.stake_weight[i],
-            consensus: out.consensus[i],
-            incentive: out.incentive[i],
-            dividends: out.dividends[i],
-            validator_trust: out.validator_trust[i],
-            emission: out.emission[i],
-        })
-        .collect();
-    st.set_outputs(netuid, &outs);
-    for (i, (old, new)) in inputs.bonds.iter().zip(out.bonds.iter()).enumerate() {
-        if old != new {
-            st.set_bonds(netuid, i as u16, new);
-        }
-    }
-    sub.last_mechanism_step_block = now;
-    st.set_subnet(&sub);
-    events.push(Event::EpochRan {
-        netuid,
-        epoch_index: sub.epoch_index,
-        rao_emission,
-        owner_cut,
-        burned,
-        emission,
-    });
-    Ok(())
+    Ok((paid_out, listed))
 }
 
 #[cfg(test)]
