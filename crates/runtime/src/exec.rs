@@ -321,13 +321,15 @@ fn epoch_inputs_and_hotkeys(
     let n = sub.n;
     let cfg = st.config();
     let neurons = st.epoch_neurons(netuid, n);
-    // Hotkey records read in key order, in one forward pass over the store.
-    let mut order: Vec<usize> = (0..neurons.len()).collect();
-    order.sort_unstable_by(|a, b| neurons[*a].hotkey.cmp(&neurons[*b].hotkey));
-    let hotkey_keys: Vec<Vec<u8>> = order
-        .iter()
-        .map(|i| keys::hotkey(&neurons[*i].hotkey))
-        .collect();
+    // Hotkey records read in key order, in one forward pass over the store, their keys laid
+    // out in one buffer.
+    let order = hotkey_order(&neurons, |_| true);
+    let key_len = keys::hotkey(&AccountId::default()).len();
+    let mut key_buf = Vec::with_capacity(key_len * order.len());
+    for i in &order {
+        key_buf.extend_from_slice(&keys::hotkey(&neurons[*i].hotkey));
+    }
+    let hotkey_keys: Vec<&[u8]> = key_buf.chunks_exact(key_len).collect();
     let mut hotkeys: Vec<Option<HotkeyInfo>> = vec![None; neurons.len()];
     let mut corrupt = false;
     st.overlay.read_sorted(&hotkey_keys, &mut |j, v| {
@@ -393,6 +395,28 @@ fn epoch_inputs_and_hotkeys(
         bonds: st.rows(netuid, n, true),
     };
     (inputs, neurons, hotkeys)
+}
+
+/// The UIDs `i` with `keep(i)`, in the order of their hotkeys (then UID): sorted by the
+/// hotkey's first 8 bytes as one integer, the whole key only to break ties.
+fn hotkey_order(neurons: &[EpochNeuron], keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    let head = |h: &AccountId| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h.0[..8]);
+        u64::from_be_bytes(b)
+    };
+    let mut order: Vec<(u64, usize)> = neurons
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(i, nr)| (head(&nr.hotkey), i))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| neurons[a.1].hotkey.cmp(&neurons[b.1].hotkey))
+            .then(a.1.cmp(&b.1))
+    });
+    order.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Runs one subnet's epoch and pays its emission (spec §5.2 as simplified by the issue).
@@ -545,21 +569,10 @@ fn pay_out(
     let mut listed = vec![false; n];
     let mut paid_out = 0u64;
     let mut credits = Vec::new();
-    // The paid UIDs in hotkey order (neighbouring store reads; the order of independent
-    // payouts does not change the result).
-    let head = |h: &AccountId| {
-        let h = &h.0;
-        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
-    };
-    let mut paid: Vec<usize> = (0..n)
-        .filter(|i| out.server_emission[*i] > 0 || out.validator_emission[*i] > 0)
-        .collect();
-    paid.sort_unstable_by(|a, b| {
-        let (ha, hb) = (&neurons[*a].hotkey, &neurons[*b].hotkey);
-        head(ha)
-            .cmp(&head(hb))
-            .then_with(|| ha.cmp(hb))
-            .then(a.cmp(b))
+    // The paid UIDs in hotkey order (neighbouring store reads, writes already in key order;
+    // the order of independent payouts does not change the result).
+    let paid = hotkey_order(neurons, |i| {
+        out.server_emission[i] > 0 || out.validator_emission[i] > 0
     });
     // The payouts' writes, applied in one batch after the loop: each paid hotkey's keys are
     // read and written in its own iteration only, so no iteration needs another's pending

@@ -543,32 +543,10 @@ const DENSE_ROW: u8 = 1;
 pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
     let m = row.last().map_or(0, |(u, _)| usize::from(*u) + 1);
     let dense_len = 3 + 2 * m + m.div_ceil(8);
-    if dense_len < 4 * row.len() && row.windows(2).all(|p| p[0].0 < p[1].0) {
-        let pad = usize::from(dense_len.is_multiple_of(4));
-        let mut v = vec![0u8; dense_len + pad];
-        v[0] = DENSE_ROW;
-        v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
-        let (values, bitmap) = v[3..dense_len].split_at_mut(2 * m);
-        // Every uid is below m (the row is ascending and ends at m − 1). The row is written
-        // run by run of consecutive uids: the values of a run in one pass, its bits a byte at
-        // a time (rows on most UIDs are a few long runs).
-        let mut a = 0;
-        while a < row.len() {
-            let u0 = usize::from(row[a].0);
-            let len = row[a..]
-                .iter()
-                .enumerate()
-                .take_while(|(k, (u, _))| usize::from(*u) == u0 + k)
-                .count();
-            if let Some(dst) = values.get_mut(2 * u0..2 * (u0 + len)) {
-                for (c, (_, w)) in dst.chunks_exact_mut(2).zip(&row[a..a + len]) {
-                    c.copy_from_slice(&w.to_le_bytes());
-                }
-            }
-            set_bits(bitmap, u0, u0 + len);
-            a += len;
+    if dense_len < 4 * row.len() {
+        if let Some(v) = encode_dense(row, m, dense_len) {
+            return v;
         }
-        return v;
     }
     let mut v = Vec::with_capacity(row.len() * 4);
     for (u, w) in row {
@@ -576,6 +554,61 @@ pub fn encode_row(row: &[(u16, u16)]) -> Vec<u8> {
         v.extend_from_slice(&w.to_le_bytes());
     }
     v
+}
+
+/// The dense format of a row whose last uid is `m − 1`; `None` unless its uids are strictly
+/// ascending. The row is taken run by run of consecutive uids (rows on most UIDs are a few
+/// long runs): each run's values in one pass, its bits a byte at a time; a run starting
+/// below the end of the previous one means the row is not ascending.
+fn encode_dense(row: &[(u16, u16)], m: usize, dense_len: usize) -> Option<Vec<u8>> {
+    let pad = usize::from(dense_len.is_multiple_of(4));
+    let mut v = vec![0u8; dense_len + pad];
+    v[0] = DENSE_ROW;
+    v[1..3].copy_from_slice(&(m as u16).to_le_bytes());
+    let (values, bitmap) = v[3..dense_len].split_at_mut(2 * m);
+    let mut a = 0;
+    let mut free_from = 0;
+    while a < row.len() {
+        let u0 = usize::from(row[a].0);
+        if u0 < free_from {
+            return None;
+        }
+        let run = &row[a..a + run_len(&row[a..])];
+        let dst = values.get_mut(2 * u0..2 * (u0 + run.len()))?;
+        for (c, (_, w)) in dst.chunks_exact_mut(2).zip(run) {
+            c.copy_from_slice(&w.to_le_bytes());
+        }
+        set_bits(bitmap, u0, u0 + run.len());
+        free_from = u0 + run.len();
+        a += run.len();
+    }
+    Some(v)
+}
+
+/// How many entries at the start of `rest` have consecutive uids (`rest[k].0 = rest[0].0 +
+/// k`), compared 16 at a time while whole blocks match.
+fn run_len(rest: &[(u16, u16)]) -> usize {
+    let Some(first) = rest.first() else {
+        return 0;
+    };
+    let u0 = usize::from(first.0);
+    let mut len = 0;
+    for block in rest.chunks_exact(16) {
+        let whole = block.iter().enumerate().fold(true, |ok, (k, (u, _))| {
+            ok & (usize::from(*u) == u0 + len + k)
+        });
+        if !whole {
+            break;
+        }
+        len += 16;
+    }
+    while rest
+        .get(len)
+        .is_some_and(|(u, _)| usize::from(*u) == u0 + len)
+    {
+        len += 1;
+    }
+    len
 }
 
 /// Sets bits `from … to − 1` of a bitmap (bit `u % 8` of byte `u / 8`); bits past its end are

@@ -55,7 +55,7 @@ pub trait StateStore {
     /// override it to walk forward from one key to the next instead of searching afresh.
     fn read_sorted(
         &self,
-        keys: &[Vec<u8>],
+        keys: &[&[u8]],
         f: &mut dyn FnMut(usize, Option<&[u8]>),
     ) -> Result<(), StoreError> {
         for (i, k) in keys.iter().enumerate() {
@@ -123,7 +123,7 @@ impl StateStore for MemStore {
     }
     fn read_sorted(
         &self,
-        keys: &[Vec<u8>],
+        keys: &[&[u8]],
         f: &mut dyn FnMut(usize, Option<&[u8]>),
     ) -> Result<(), StoreError> {
         // A cursor at the first entry not below the previous key: the next key is usually a
@@ -140,10 +140,7 @@ impl StateStore for MemStore {
         let mut cur = seek(first);
         for (i, k) in keys.iter().enumerate() {
             let mut steps = 0;
-            while cur
-                .peek()
-                .is_some_and(|(ck, _)| ck.as_slice() < k.as_slice())
-            {
+            while cur.peek().is_some_and(|(ck, _)| ck.as_slice() < *k) {
                 if steps == GALLOP_STEPS {
                     cur = seek(k);
                     break;
@@ -152,7 +149,7 @@ impl StateStore for MemStore {
                 steps += 1;
             }
             match cur.peek() {
-                Some((ck, v)) if ck.as_slice() == k.as_slice() => f(i, Some(v.as_slice())),
+                Some((ck, v)) if ck.as_slice() == *k => f(i, Some(v.as_slice())),
                 _ => f(i, None),
             }
         }
@@ -277,16 +274,13 @@ impl<'a> Overlay<'a> {
     /// [`Overlay::read`] of every key of an ascending list (equal neighbours allowed):
     /// `f(i, value)` once for each `keys[i]` — those with a pending write first, then the
     /// others as the base store reads them in one [`StateStore::read_sorted`] pass.
-    pub fn read_sorted(&self, keys: &[Vec<u8>], f: &mut dyn FnMut(usize, Option<&[u8]>)) {
+    pub fn read_sorted(&self, keys: &[&[u8]], f: &mut dyn FnMut(usize, Option<&[u8]>)) {
         let (Some(lo), Some(hi)) = (keys.first(), keys.last()) else {
             return;
         };
         let mut pending = self
             .writes
-            .range::<[u8], _>((
-                Bound::Included(lo.as_slice()),
-                Bound::Included(hi.as_slice()),
-            ))
+            .range::<[u8], _>((Bound::Included(*lo), Bound::Included(*hi)))
             .peekable();
         let r = if pending.peek().is_none() {
             self.base.read_sorted(keys, f)
@@ -295,18 +289,15 @@ impl<'a> Overlay<'a> {
             // the others from the base.
             let mut from_base: Vec<usize> = Vec::with_capacity(keys.len());
             for (i, k) in keys.iter().enumerate() {
-                while pending
-                    .peek()
-                    .is_some_and(|(pk, _)| pk.as_slice() < k.as_slice())
-                {
+                while pending.peek().is_some_and(|(pk, _)| pk.as_slice() < *k) {
                     pending.next();
                 }
                 match pending.peek() {
-                    Some((pk, p)) if pk.as_slice() == k.as_slice() => f(i, p.value.as_deref()),
+                    Some((pk, p)) if pk.as_slice() == *k => f(i, p.value.as_deref()),
                     _ => from_base.push(i),
                 }
             }
-            let base_keys: Vec<Vec<u8>> = from_base.iter().map(|i| keys[*i].clone()).collect();
+            let base_keys: Vec<&[u8]> = from_base.iter().map(|i| keys[*i]).collect();
             self.base
                 .read_sorted(&base_keys, &mut |j, v| f(from_base[j], v))
         };
@@ -547,7 +538,8 @@ mod tests {
                 }
             }
             wanted.sort_unstable();
-            let keys: Vec<Vec<u8>> = wanted.iter().map(|k| key(*k)).collect();
+            let owned: Vec<Vec<u8>> = wanted.iter().map(|k| key(*k)).collect();
+            let keys: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
             let mut got: Vec<Option<Option<Vec<u8>>>> = vec![None; keys.len()];
             o.read_sorted(&keys, &mut |i, v| {
                 assert!(got[i].is_none(), "index {i} answered twice");

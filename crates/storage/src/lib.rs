@@ -444,7 +444,7 @@ impl StateStore for Snapshot {
 
     fn read_sorted(
         &self,
-        keys: &[Vec<u8>],
+        keys: &[&[u8]],
         f: &mut dyn FnMut(usize, Option<&[u8]>),
     ) -> Result<(), StoreError> {
         // A forward cursor from key to key, re-seeked after a few steps (see MemStore).
@@ -464,7 +464,7 @@ impl StateStore for Snapshot {
             let mut steps = 0;
             loop {
                 match cur.peek() {
-                    Some(Ok((ck, _))) if ck.value() < k.as_slice() => {}
+                    Some(Ok((ck, _))) if ck.value() < *k => {}
                     Some(Err(_)) => {
                         if let Some(Err(e)) = cur.next() {
                             return Err(err(e));
@@ -480,7 +480,7 @@ impl StateStore for Snapshot {
                 steps += 1;
             }
             match cur.peek() {
-                Some(Ok((ck, v))) if ck.value() == k.as_slice() => f(i, Some(v.value())),
+                Some(Ok((ck, v))) if ck.value() == *k => f(i, Some(v.value())),
                 Some(Err(_)) => {
                     if let Some(Err(e)) = cur.next() {
                         return Err(err(e));
@@ -714,7 +714,8 @@ mod tests {
         keys.insert(1, keys[0].clone());
         keys.sort();
         let mut got = Vec::new();
-        snap.read_sorted(&keys, &mut |i, v| got.push((i, v.map(|v| v.to_vec()))))
+        let key_refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+        snap.read_sorted(&key_refs, &mut |i, v| got.push((i, v.map(|v| v.to_vec()))))
             .unwrap();
         let expected: Vec<(usize, Option<Vec<u8>>)> = keys
             .iter()
