@@ -24,12 +24,13 @@
 //! node hashes (one BLAKE2b block each), shared near the top; all hashes of one step (keys,
 //! values, buckets, each tree level) are independent and are computed together, several at a
 //! time with SIMD ([`blake2b_simd::many`]). A big update also uses a second thread (scoped,
-//! started per update): with at least 2048 BLAKE2b blocks of key and value input, the
-//! changed keys are split in two runs of about the same hashing work, one per thread; with
-//! at least 512 changed keys, the two halves of the tree (key hashes below / from `0x80…`)
-//! are merged and hashed one per thread up to the root's children, and the root is hashed
-//! from those. Every hash lands in the same place whichever thread computes it, so the
-//! result does not depend on the split (the tests compare both ways with a naive rebuild).
+//! started per update): when the key and value hashes come to at least 4096 BLAKE2b blocks
+//! (a key counting 3: short jobs cost more per block), the changed keys are split in two runs
+//! of about the same hashing work, one per thread; with at least 512 changed keys, the two
+//! halves of the tree (key hashes below / from `0x80…`) are merged and hashed one per thread
+//! up to the root's children, and the root is hashed from those. Every hash lands in the same
+//! place whichever thread computes it, so the result does not depend on the split (the tests
+//! compare both ways with a naive rebuild).
 //!
 //! Earlier versions (until 2026-11-26): version 1 had a binary tree of depth 16 with nodes
 //! `BLAKE2b-256(0x01 ‖ left ‖ right)` (two BLAKE2b blocks per two bits of path instead of
@@ -62,10 +63,15 @@ const HASHED: u8 = 0xFF;
 /// Short hash jobs handed to `hash_many` at a time (the job array stays in cache).
 const CHUNK: usize = 128;
 
+/// Cost of hashing a key block, in blocks of long values (a short job has more overhead per
+/// block: its own setup, padding and output; measured on AVX2).
+const KEY_COST: usize = 3;
+
 /// How big a step must be to be split over two threads.
 #[derive(Clone, Copy)]
 struct Split {
-    /// Key and value hashes: at least this many BLAKE2b blocks in all.
+    /// Key and value hashes: at least this much work, in BLAKE2b blocks of long values (a key
+    /// block counts [`KEY_COST`]).
     leaf_blocks: usize,
     /// Merging, bucket and node hashes: at least this many changed keys.
     tree_keys: usize,
@@ -73,7 +79,7 @@ struct Split {
 
 /// The thresholds of [`StateRoot::preview`].
 const SPLIT: Split = Split {
-    leaf_blocks: 2048,
+    leaf_blocks: 4096,
     tree_keys: 512,
 };
 
@@ -118,7 +124,7 @@ pub struct StateRoot {
 }
 
 /// The update of the touched buckets and their ancestors, in the whole tree or in one half
-/// (below the root).
+/// of it (key hashes below / from `0x80…`, up to the root's children).
 struct Part {
     /// Touched buckets and the range of their new preimage in `buf` (empty: now empty).
     buckets: Vec<(usize, Range<usize>)>,
@@ -397,10 +403,9 @@ impl StateRoot {
             .iter()
             .map(|(k, v)| (k.as_slice(), v.as_deref()))
             .collect();
-        // Key and value hashes: the items split in two of about the same hashing work.
+        // Key and value hashes: the items split in two runs of about the same hashing work.
         let cost = |(k, v): &(&[u8], Option<&[u8]>)| {
-            k.len() / 128
-                + 1
+            KEY_COST * (k.len() / 128 + 1)
                 + v.filter(|v| v.len() > INLINE_MAX)
                     .map_or(0, |v| v.len() / 128 + 1)
         };
