@@ -23,7 +23,14 @@
 //! buckets' hashes (one BLAKE2b block for a bucket of one leaf) and at most `8·k`
 //! node hashes (one BLAKE2b block each), shared near the top; all hashes of one step (keys,
 //! values, buckets, each tree level) are independent and are computed together, several at a
-//! time with SIMD ([`blake2b_simd::many`]).
+//! time with SIMD ([`blake2b_simd::many`]). A big update also uses a second thread (scoped,
+//! started per update): when the key and value hashes come to at least 4096 BLAKE2b blocks
+//! (a key counting 3: short jobs cost more per block), the changed keys are split in two runs
+//! of about the same hashing work, one per thread; with at least 512 changed keys, the two
+//! halves of the tree (key hashes below / from `0x80…`) are merged and hashed one per thread
+//! up to the root's children, and the root is hashed from those. Every hash lands in the same
+//! place whichever thread computes it, so the result does not depend on the split (the tests
+//! compare both ways with a naive rebuild).
 //!
 //! Earlier versions (until 2026-11-26): version 1 had a binary tree of depth 16 with nodes
 //! `BLAKE2b-256(0x01 ‖ left ‖ right)` (two BLAKE2b blocks per two bits of path instead of
@@ -32,6 +39,7 @@
 use crate::store::{StateChanges, StateStore, StoreError};
 use blake2b_simd::many::{hash_many, HashManyJob};
 use blake2b_simd::Params;
+use std::cmp::Ordering;
 use std::ops::Range;
 use tensornet_primitives::Hash32;
 
@@ -42,18 +50,45 @@ const BUCKETS: usize = 1 << BUCKET_BITS;
 const ARITY: usize = 4;
 /// Tree levels above the buckets (`ARITY^DEPTH = BUCKETS`).
 const DEPTH: usize = 8;
-/// Bytes of a node's preimage (its four children).
-const NODE_INPUT: usize = 32 * ARITY;
 
 /// Bytes of a leaf's value part `d`.
 const LEAF_DATA: usize = 65;
+/// Bytes of a leaf `kh ‖ d`.
+const LEAF: usize = 32 + LEAF_DATA;
 /// Longest value stored inline in its leaf.
 const INLINE_MAX: usize = 64;
 /// Tag of a hashed value.
 const HASHED: u8 = 0xFF;
 
-/// One entry: key hash, value part `d` (see the module docs).
-type Leaf = ([u8; 32], [u8; LEAF_DATA]);
+/// Short hash jobs handed to `hash_many` at a time (the job array stays in cache).
+const CHUNK: usize = 128;
+
+/// Cost of hashing a key block, in blocks of long values (a short job has more overhead per
+/// block: its own setup, padding and output; measured on AVX2).
+const KEY_COST: usize = 3;
+
+/// How big a step must be to be split over two threads.
+#[derive(Clone, Copy)]
+struct Split {
+    /// Key and value hashes: at least this much work, in BLAKE2b blocks of long values (a key
+    /// block counts [`KEY_COST`]).
+    leaf_blocks: usize,
+    /// Merging, bucket and node hashes: at least this many changed keys.
+    tree_keys: usize,
+}
+
+/// The thresholds of [`StateRoot::preview`].
+const SPLIT: Split = Split {
+    leaf_blocks: 4096,
+    tree_keys: 512,
+};
+
+/// One changed key: its key hash and its new value part `d` (`None`: deleted).
+#[derive(Clone, Copy)]
+struct Change {
+    kh: [u8; 32],
+    d: Option<[u8; LEAF_DATA]>,
+}
 
 /// The value part of a leaf: the value inline, or its hash `vh` when longer than
 /// [`INLINE_MAX`].
@@ -78,8 +113,9 @@ fn leaf_data(value: &[u8], vh: Option<&[u8; 32]>) -> [u8; LEAF_DATA] {
 /// [`StateRoot::preview`] and [`StateRoot::commit`] per block.
 #[derive(Clone)]
 pub struct StateRoot {
-    /// `buckets[b]`: the leaves of bucket `b`, sorted by key hash.
-    buckets: Vec<Vec<Leaf>>,
+    /// `buckets[b]`: the preimage of bucket `b`'s hash, `0x00 ‖ kh₁ ‖ d₁ ‖ …` with the leaves
+    /// sorted by key hash; empty for an empty bucket.
+    buckets: Vec<Vec<u8>>,
     /// Number of leaves.
     entries: usize,
     /// `levels[0]` = bucket hashes (2^16), `levels[l]` has `2^16 / 4^l` nodes,
@@ -87,14 +123,26 @@ pub struct StateRoot {
     levels: Vec<Vec<[u8; 32]>>,
 }
 
+/// The update of the touched buckets and their ancestors, in the whole tree or in one half
+/// of it (key hashes below / from `0x80…`, up to the root's children).
+struct Part {
+    /// Touched buckets and the range of their new preimage in `buf` (empty: now empty).
+    buckets: Vec<(usize, Range<usize>)>,
+    buf: Vec<u8>,
+    /// Leaves of the touched buckets before and after.
+    old_leaves: usize,
+    new_leaves: usize,
+    /// Dirty nodes of levels `0 ..= DEPTH` (a half: `0 .. DEPTH`), as sorted (index, hash)
+    /// lists.
+    nodes: Vec<Vec<(usize, [u8; 32])>>,
+}
+
 /// A computed but not yet applied root update (see [`StateRoot::preview`]).
 pub struct RootUpdate {
     root: Hash32,
     entries: usize,
-    /// Touched buckets and the range of their new leaves in `leaves`.
-    buckets: Vec<(usize, Range<usize>)>,
-    leaves: Vec<Leaf>,
-    nodes: Vec<Vec<(usize, [u8; 32])>>,
+    /// The whole tree, or its two halves (key hashes below / from 0x80…).
+    parts: Vec<Part>,
 }
 
 impl RootUpdate {
@@ -123,59 +171,184 @@ fn params() -> Params {
     p
 }
 
-/// BLAKE2b-256 of every input, in order, several at a time where the CPU allows.
-fn hash_all<T: AsRef<[u8]>>(params: &Params, inputs: &[T]) -> Vec<[u8; 32]> {
-    let mut jobs: Vec<HashManyJob> = inputs
-        .iter()
-        .map(|i| HashManyJob::new(params, i.as_ref()))
-        .collect();
-    hash_many(jobs.iter_mut());
-    jobs.iter()
-        .map(|j| {
+/// BLAKE2b-256 of every input, in order, handed to `put`; `chunk` inputs at a time, several
+/// at once with SIMD where the CPU allows ([`hash_many`] keeps every lane busy until the
+/// chunk runs out).
+fn hash_each<'a>(
+    params: &Params,
+    inputs: impl IntoIterator<Item = &'a [u8]>,
+    chunk: usize,
+    mut put: impl FnMut([u8; 32]),
+) {
+    let mut inputs = inputs.into_iter();
+    let mut jobs: Vec<HashManyJob<'a>> = Vec::new();
+    loop {
+        jobs.extend(
+            inputs
+                .by_ref()
+                .take(chunk)
+                .map(|i| HashManyJob::new(params, i)),
+        );
+        if jobs.is_empty() {
+            return;
+        }
+        hash_many(jobs.iter_mut());
+        for j in jobs.drain(..) {
             let mut h = [0u8; 32];
             h.copy_from_slice(j.to_hash().as_bytes());
-            h
-        })
-        .collect()
-}
-
-fn bucket_of(kh: &[u8; 32]) -> usize {
-    usize::from(u16::from_be_bytes([kh[0], kh[1]]))
-}
-
-/// Appends `old` (sorted leaves) with `changes` (sorted by key hash; `None` deletes) applied
-/// to `out`.
-fn merge_bucket(
-    old: &[Leaf],
-    changes: &[([u8; 32], Option<[u8; LEAF_DATA]>)],
-    out: &mut Vec<Leaf>,
-) {
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < changes.len() {
-        let take_change = match (old.get(i), changes.get(j)) {
-            (Some(o), Some(c)) => {
-                if o.0 == c.0 {
-                    i += 1;
-                    true
-                } else {
-                    c.0 < o.0
-                }
-            }
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        if take_change {
-            if let Some((kh, Some(vh))) = changes.get(j) {
-                out.push((*kh, *vh));
-            }
-            j += 1;
-        } else {
-            if let Some(o) = old.get(i) {
-                out.push(*o);
-            }
-            i += 1;
+            put(h);
         }
     }
+}
+
+/// `(a(), b())`, with `b` on a second thread when `split` (and one can be started).
+fn join<A, B: Send>(split: bool, a: impl FnOnce() -> A, b: impl Fn() -> B + Sync) -> (A, B) {
+    if !split {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let b = &b;
+        match std::thread::Builder::new().spawn_scoped(s, b) {
+            Ok(h) => {
+                let ra = a();
+                let rb = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (ra, rb)
+            }
+            Err(_) => (a(), b()),
+        }
+    })
+}
+
+/// The key hashes and value parts of `items` (changed keys and their new values, in order).
+fn hash_leaves(params: &Params, items: &[(&[u8], Option<&[u8]>)]) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(items.len());
+    // Inline values (and deletions) along with the key hashes; long values below.
+    let mut values = items.iter().map(|(_, v)| *v);
+    hash_each(params, items.iter().map(|(k, _)| *k), CHUNK, |kh| {
+        let d = values
+            .next()
+            .flatten()
+            .filter(|v| v.len() <= INLINE_MAX)
+            .map(|v| leaf_data(v, None));
+        out.push(Change { kh, d });
+    });
+    // The long values all in one batch: lanes stay busy across their different lengths.
+    let long: Vec<(usize, &[u8])> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v))| v.filter(|v| v.len() > INLINE_MAX).map(|v| (i, v)))
+        .collect();
+    let mut at = long.iter().map(|(i, _)| *i);
+    hash_each(params, long.iter().map(|(_, v)| *v), usize::MAX, |vh| {
+        if let Some(c) = at.next().and_then(|i| out.get_mut(i)) {
+            c.d = Some(leaf_data(&[], Some(&vh)));
+        }
+    });
+    out
+}
+
+/// The bucket of a key hash whose first 8 bytes (big-endian) are `head`.
+fn bucket_of(head: u64) -> usize {
+    (head >> (64 - BUCKET_BITS)) as usize
+}
+
+/// Appends to `out` the preimage of a bucket whose old preimage is `old` (empty or
+/// `0x00 ‖ leaves`) with `changes` (sorted by key hash) applied; nothing when no leaf
+/// remains. Returns the number of leaves written.
+fn merge_bucket(old: &[u8], changes: &[(u64, &Change)], out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    out.push(0);
+    let mut olds = old.get(1..).unwrap_or(&[]).chunks_exact(LEAF).peekable();
+    let mut n = 0;
+    for (_, c) in changes {
+        while let Some(o) = olds.peek() {
+            match o
+                .first_chunk::<32>()
+                .map_or(Ordering::Greater, |okh| okh.cmp(&c.kh))
+            {
+                Ordering::Less => {
+                    out.extend_from_slice(o);
+                    n += 1;
+                    olds.next();
+                }
+                Ordering::Equal => {
+                    olds.next();
+                    break;
+                }
+                Ordering::Greater => break,
+            }
+        }
+        if let Some(d) = &c.d {
+            out.extend_from_slice(&c.kh);
+            out.extend_from_slice(d);
+            n += 1;
+        }
+    }
+    for o in olds {
+        out.extend_from_slice(o);
+        n += 1;
+    }
+    if n == 0 {
+        out.truncate(start);
+    }
+    n
+}
+
+/// Whether a hash is all zeros.
+fn is_zero(h: &[u8; 32]) -> bool {
+    h.iter().fold(0, |a, b| a | b) == 0
+}
+
+/// The dirty nodes of a level from the dirty nodes `below` of the level under it (sorted by
+/// index) and that level's old hashes `old`.
+fn level_up(
+    params: &Params,
+    old: &[[u8; 32]],
+    below: &[(usize, [u8; 32])],
+) -> Vec<(usize, [u8; 32])> {
+    // (node, its four children, whether any is nonzero)
+    let mut parents: Vec<(usize, [[u8; 32]; ARITY], bool)> = Vec::with_capacity(below.len());
+    let mut i = 0;
+    while let Some(&(first, _)) = below.get(i) {
+        let p = first / ARITY;
+        let mut input = [[0u8; 32]; ARITY];
+        if let Some(children) = old.get(ARITY * p..ARITY * p + ARITY) {
+            input.copy_from_slice(children);
+        }
+        // A new nonzero child makes the node nonzero; otherwise look at all four.
+        let mut nonzero = false;
+        while let Some((c, h)) = below.get(i).filter(|(c, _)| c / ARITY == p) {
+            input[c % ARITY] = *h;
+            nonzero |= !is_zero(h);
+            i += 1;
+        }
+        if !nonzero {
+            nonzero = !input.iter().all(is_zero);
+        }
+        parents.push((p, input, nonzero));
+    }
+    let mut hs = Vec::with_capacity(parents.len());
+    hash_each(
+        params,
+        parents
+            .iter()
+            .filter(|(_, _, nz)| *nz)
+            .map(|(_, input, _)| input.as_flattened()),
+        CHUNK,
+        |h| hs.push(h),
+    );
+    let mut hs = hs.into_iter();
+    parents
+        .iter()
+        .map(|(p, _, nz)| {
+            let h = if *nz {
+                hs.next().unwrap_or([0; 32])
+            } else {
+                [0; 32]
+            };
+            (*p, h)
+        })
+        .collect()
 }
 
 impl StateRoot {
@@ -220,88 +393,121 @@ impl StateRoot {
 
     /// Computes the root after applying `changes`, without changing `self`.
     pub fn preview(&self, changes: &StateChanges) -> RootUpdate {
+        self.preview_split(changes, SPLIT)
+    }
+
+    /// [`StateRoot::preview`] with the given thresholds for using a second thread.
+    fn preview_split(&self, changes: &StateChanges, split: Split) -> RootUpdate {
         let params = params();
-        // Key and value hashes, all in one batch each.
-        let key_hashes = hash_all(
-            &params,
-            &changes.keys().map(|k| k.as_slice()).collect::<Vec<_>>(),
-        );
-        let value_hashes = hash_all(
-            &params,
-            &changes
-                .values()
-                .filter_map(|v| v.as_deref().filter(|v| v.len() > INLINE_MAX))
-                .collect::<Vec<_>>(),
-        );
-        let mut vhs = value_hashes.iter();
-        let mut leaves: Vec<([u8; 32], Option<[u8; LEAF_DATA]>)> = key_hashes
-            .into_iter()
-            .zip(changes.values())
-            .map(|(kh, v)| {
-                let d = v.as_deref().map(|v| {
-                    let vh = if v.len() > INLINE_MAX {
-                        vhs.next()
-                    } else {
-                        None
-                    };
-                    leaf_data(v, vh)
-                });
-                (kh, d)
-            })
+        let items: Vec<(&[u8], Option<&[u8]>)> = changes
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_deref()))
             .collect();
+        // Key and value hashes: the items split in two runs of about the same hashing work.
+        let cost = |(k, v): &(&[u8], Option<&[u8]>)| {
+            KEY_COST * (k.len() / 128 + 1)
+                + v.filter(|v| v.len() > INLINE_MAX)
+                    .map_or(0, |v| v.len() / 128 + 1)
+        };
+        let total: usize = items.iter().map(cost).sum();
+        let mut mid = 0;
+        let mut acc = 0;
+        while acc * 2 < total {
+            if let Some(it) = items.get(mid) {
+                acc += cost(it);
+            }
+            mid += 1;
+        }
+        let (lo, hi) = items.split_at(mid.min(items.len()));
+        let (leaves, more) = join(
+            total >= split.leaf_blocks,
+            || hash_leaves(&params, lo),
+            || hash_leaves(&params, hi),
+        );
+        // The two halves of the tree below the root are independent: on two threads, each up
+        // to the root's children; else the whole tree at once (fuller SIMD batches).
+        let (parts, root) = if changes.len() >= split.tree_keys {
+            let (a, b) = join(
+                true,
+                || self.update_part(&params, [&leaves, &more], Some(false)),
+                || self.update_part(&params, [&leaves, &more], Some(true)),
+            );
+            let below: Vec<(usize, [u8; 32])> = [&a, &b]
+                .into_iter()
+                .filter_map(|p| p.nodes.get(DEPTH - 1))
+                .flatten()
+                .copied()
+                .collect();
+            let top = level_up(&params, &self.levels[DEPTH - 1], &below);
+            (vec![a, b], top.first().map(|n| n.1))
+        } else {
+            let all = self.update_part(&params, [&leaves, &more], None);
+            let root = all.nodes.get(DEPTH).and_then(|l| l.first()).map(|n| n.1);
+            (vec![all], root)
+        };
+        let root = Hash32(root.unwrap_or(self.levels[DEPTH][0]));
+        let entries = self.entries + parts.iter().map(|p| p.new_leaves).sum::<usize>()
+            - parts.iter().map(|p| p.old_leaves).sum::<usize>();
+        RootUpdate {
+            root,
+            entries,
+            parts,
+        }
+    }
+
+    /// The new buckets of the changes (`leaves`) and their dirty ancestors: all of them up to
+    /// the root (`half` = `None`), or those under the lower or upper (`Some(true)`) half of
+    /// the root's children, up to level `DEPTH - 1`.
+    fn update_part(&self, params: &Params, leaves: [&[Change]; 2], half: Option<bool>) -> Part {
         // Key-hash order, comparing the first 8 bytes as one integer first.
         let head =
             |h: &[u8; 32]| u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-        leaves.sort_unstable_by(|a, b| head(&a.0).cmp(&head(&b.0)).then_with(|| a.0.cmp(&b.0)));
-        // The touched buckets, in bucket order: (bucket, leaves index j where its changes end).
-        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut changes: Vec<(u64, &Change)> = leaves
+            .into_iter()
+            .flatten()
+            .filter(|c| half.is_none_or(|upper| (c.kh[0] >= 0x80) == upper))
+            .map(|c| (head(&c.kh), c))
+            .collect();
+        changes.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.kh.cmp(&b.1.kh)));
+        // The touched buckets in bucket order: (bucket, end of its changes, old preimage).
+        let mut groups: Vec<(usize, usize, &[u8])> = Vec::new();
         let mut i = 0;
-        while i < leaves.len() {
-            let b = bucket_of(&leaves[i].0);
+        while let Some((h, _)) = changes.get(i) {
+            let b = bucket_of(*h);
             let mut j = i + 1;
-            while j < leaves.len() && bucket_of(&leaves[j].0) == b {
+            while changes.get(j).is_some_and(|(h, _)| bucket_of(*h) == b) {
                 j += 1;
             }
-            groups.push((b, j));
+            groups.push((b, j, self.buckets.get(b).map_or(&[][..], |v| v.as_slice())));
             i = j;
         }
-        // The old sizes, read in one independent pass (the loads overlap).
-        let old_len: usize = groups.iter().map(|(b, _)| self.buckets[*b].len()).sum();
-        // The new leaves of every touched bucket in one vector, and the bucket preimages in
-        // one buffer.
-        let mut new_leaves: Vec<Leaf> = Vec::with_capacity(old_len + leaves.len());
-        let mut touched: Vec<(usize, Range<usize>)> = Vec::with_capacity(groups.len());
-        let mut buf =
-            Vec::with_capacity((32 + LEAF_DATA) * (old_len + leaves.len()) + groups.len());
-        let mut spans = Vec::with_capacity(groups.len());
-        let mut entries = self.entries;
+        let old_bytes: usize = groups.iter().map(|g| g.2.len()).sum();
+        let mut buf = Vec::with_capacity(old_bytes + LEAF * changes.len() + groups.len());
+        let mut buckets = Vec::with_capacity(groups.len());
+        let (mut old_leaves, mut new_leaves) = (0, 0);
         let mut i = 0;
-        for (b, j) in groups {
-            let old = &self.buckets[b];
-            let start = new_leaves.len();
-            merge_bucket(old, &leaves[i..j], &mut new_leaves);
+        for (b, j, old) in groups {
+            let start = buf.len();
+            new_leaves += merge_bucket(old, changes.get(i..j).unwrap_or(&[]), &mut buf);
+            old_leaves += old.len() / LEAF;
+            buckets.push((b, start..buf.len()));
             i = j;
-            let r = start..new_leaves.len();
-            entries = entries + r.len() - old.len();
-            if !r.is_empty() {
-                let at = buf.len();
-                buf.push(0u8);
-                for (k, v) in &new_leaves[r.clone()] {
-                    buf.extend_from_slice(k);
-                    buf.extend_from_slice(v);
-                }
-                spans.push(at..buf.len());
-            }
-            touched.push((b, r));
         }
-        let hashes = hash_all(
-            &params,
-            &spans.into_iter().map(|r| &buf[r]).collect::<Vec<_>>(),
+        let mut hashes = Vec::with_capacity(buckets.len());
+        hash_each(
+            params,
+            buckets
+                .iter()
+                .filter(|(_, r)| !r.is_empty())
+                .filter_map(|(_, r)| buf.get(r.clone())),
+            CHUNK,
+            |h| hashes.push(h),
         );
         let mut hs = hashes.into_iter();
-        let mut nodes: Vec<Vec<(usize, [u8; 32])>> = Vec::with_capacity(DEPTH + 1);
+        let top = if half.is_some() { DEPTH - 1 } else { DEPTH };
+        let mut nodes: Vec<Vec<(usize, [u8; 32])>> = Vec::with_capacity(top + 1);
         nodes.push(
-            touched
+            buckets
                 .iter()
                 .map(|(b, r)| {
                     let h = if r.is_empty() {
@@ -313,73 +519,39 @@ impl StateRoot {
                 })
                 .collect(),
         );
-        // Dirty nodes level by level, as sorted (index, hash) lists.
-        for level in 1..=DEPTH {
-            let below = &nodes[level - 1];
-            let old = &self.levels[level - 1];
-            let mut parents: Vec<(usize, [u8; NODE_INPUT])> =
-                Vec::with_capacity(below.len() / 2 + 1);
-            let mut i = 0;
-            while i < below.len() {
-                let p = below[i].0 / ARITY;
-                let mut input = [0u8; NODE_INPUT];
-                for (c, chunk) in input.chunks_exact_mut(32).enumerate() {
-                    chunk.copy_from_slice(&old[ARITY * p + c]);
-                }
-                while i < below.len() && below[i].0 / ARITY == p {
-                    let c = below[i].0 % ARITY;
-                    input[32 * c..32 * c + 32].copy_from_slice(&below[i].1);
-                    i += 1;
-                }
-                parents.push((p, input));
-            }
-            let nonzero: Vec<&[u8]> = parents
-                .iter()
-                .filter(|(_, input)| input.iter().any(|b| *b != 0))
-                .map(|(_, input)| input.as_slice())
-                .collect();
-            let mut hs = hash_all(&params, &nonzero).into_iter();
-            let up = parents
-                .iter()
-                .map(|(p, input)| {
-                    let h = if input.iter().any(|b| *b != 0) {
-                        hs.next().unwrap_or([0; 32])
-                    } else {
-                        [0; 32]
-                    };
-                    (*p, h)
-                })
-                .collect();
+        for level in 1..=top {
+            let up = match nodes.last() {
+                Some(below) => level_up(params, &self.levels[level - 1], below),
+                None => Vec::new(),
+            };
             nodes.push(up);
         }
-        let root = Hash32(
-            nodes[DEPTH]
-                .first()
-                .map(|n| n.1)
-                .unwrap_or(self.levels[DEPTH][0]),
-        );
-        RootUpdate {
-            root,
-            entries,
-            buckets: touched,
-            leaves: new_leaves,
+        Part {
+            buckets,
+            buf,
+            old_leaves,
+            new_leaves,
             nodes,
         }
     }
 
     /// Applies an update computed by [`StateRoot::preview`] on this same tree.
     pub fn commit(&mut self, update: RootUpdate) {
-        for (b, r) in update.buckets {
-            let bucket = &mut self.buckets[b];
-            bucket.clear();
-            bucket.extend_from_slice(&update.leaves[r]);
-        }
         self.entries = update.entries;
-        for (level, m) in update.nodes.into_iter().enumerate() {
-            for (i, h) in m {
-                self.levels[level][i] = h;
+        for part in update.parts {
+            for (b, r) in part.buckets {
+                if let (Some(bucket), Some(new)) = (self.buckets.get_mut(b), part.buf.get(r)) {
+                    bucket.clear();
+                    bucket.extend_from_slice(new);
+                }
+            }
+            for (level, m) in part.nodes.into_iter().enumerate() {
+                for (i, h) in m {
+                    self.levels[level][i] = h;
+                }
             }
         }
+        self.levels[DEPTH][0] = update.root.0;
     }
 
     /// `preview` then `commit`; returns the new root.
@@ -487,6 +659,79 @@ mod tests {
         store.commit(&c2);
         assert_eq!(t.apply(&c2), naive_root(&store));
         assert_eq!(t.len(), store.len());
+    }
+
+    /// Applies `c` with the second thread always (`split`) or never used.
+    fn apply_split(t: &mut StateRoot, c: &StateChanges, split: bool) -> Hash32 {
+        let n = if split { 0 } else { usize::MAX };
+        let up = t.preview_split(
+            c,
+            Split {
+                leaf_blocks: n,
+                tree_keys: n,
+            },
+        );
+        let r = up.root();
+        t.commit(up);
+        r
+    }
+
+    #[test]
+    fn two_threads_and_one_follow_the_naive_scheme() {
+        // Inline, one-block and many-block values; then updates, deletions, and back to empty.
+        let mut store = MemStore::new();
+        let (mut one, mut two) = (StateRoot::new(), StateRoot::new());
+        let c: StateChanges = (0u32..5000)
+            .map(|i| {
+                let len = [1, 64, 65, 200, 3000][i as usize % 5];
+                (i.to_be_bytes().to_vec(), Some(vec![i as u8; len]))
+            })
+            .collect();
+        store.commit(&c);
+        let r = naive_root(&store);
+        assert_eq!(apply_split(&mut one, &c, false), r);
+        assert_eq!(apply_split(&mut two, &c, true), r);
+        let c2: StateChanges = (0u32..6000)
+            .step_by(3)
+            .map(|i| (i.to_be_bytes().to_vec(), (i % 2 == 0).then(|| vec![7; 90])))
+            .collect();
+        store.commit(&c2);
+        let r = naive_root(&store);
+        assert_eq!(apply_split(&mut one, &c2, true), r);
+        assert_eq!(apply_split(&mut two, &c2, false), r);
+        assert_eq!(one.len(), store.len());
+        assert_eq!(two.len(), store.len());
+        let all: StateChanges = store.iter().map(|(k, _)| (k.to_vec(), None)).collect();
+        assert_eq!(apply_split(&mut one, &all, true), Hash32([0; 32]));
+        assert_eq!(apply_split(&mut two, &all, false), Hash32([0; 32]));
+        assert!(one.is_empty() && two.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn split_or_not_equals_naive(
+            blocks in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        (0u16..3000, proptest::option::of(0usize..300)), 0..300),
+                    any::<bool>(),
+                ),
+                1..4,
+            ),
+        ) {
+            let mut store = MemStore::new();
+            let mut t = StateRoot::new();
+            for (ops, split) in blocks {
+                let c: StateChanges = ops
+                    .iter()
+                    .map(|(k, v)| (k.to_le_bytes().to_vec(), v.map(|n| vec![*k as u8; n])))
+                    .collect();
+                store.commit(&c);
+                prop_assert_eq!(apply_split(&mut t, &c, split), naive_root(&store));
+                prop_assert_eq!(t.len(), store.len());
+            }
+        }
     }
 
     proptest! {
