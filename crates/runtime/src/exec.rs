@@ -474,18 +474,7 @@ fn run_epoch(
     sub.pending_server = 0;
     sub.pending_validator = 0;
     sub.pending_owner_cut = 0;
-    // The new bond rows are encoded on a second thread while this one pays out (large
-    // subnets only; the bytes are the same either way).
-    let bond_entries: usize = out.bonds.iter().map(Vec::len).sum();
-    let (paid_out, listed, bond_rows) = std::thread::scope(|scope| {
-        let encoder = (bond_entries >= PARALLEL_BOND_ENTRIES)
-            .then(|| scope.spawn(|| encode_changed_rows(&inputs.bonds, &out.bonds)));
-        let paid = pay_out(st, &sub, &neurons, &hotkeys, &out, owner_cut);
-        let rows = encoder
-            .and_then(|h| h.join().ok())
-            .unwrap_or_else(|| encode_changed_rows(&inputs.bonds, &out.bonds));
-        paid.map(|(p, l)| (p, l, rows))
-    })?;
+    let (paid_out, listed) = pay_out(st, &sub, &neurons, &hotkeys, &out, owner_cut)?;
     let emission: Vec<UidEmission> = (0..n)
         .filter(|i| listed[*i])
         .map(|i| UidEmission {
@@ -511,7 +500,7 @@ fn run_epoch(
         })
         .collect();
     st.set_outputs(netuid, &outs);
-    for (uid, row) in bond_rows {
+    for (uid, row) in encode_changed_rows(&inputs.bonds, &out.bonds) {
         match row {
             Some(bytes) => st.overlay.put(keys::bonds(netuid, uid), bytes),
             None => st.overlay.delete(keys::bonds(netuid, uid)),
@@ -529,9 +518,6 @@ fn run_epoch(
     });
     Ok(())
 }
-
-/// Bond entries from which an epoch encodes its new bond rows on a second thread.
-const PARALLEL_BOND_ENTRIES: usize = 1 << 16;
 
 /// The rows of `new` that differ from `old`, encoded ([`crate::state::encode_row`]; `None`
 /// for an empty row, which is deleted), by UID.
