@@ -22,6 +22,12 @@
 //! whose name contains it (`transfers`, `epoch4096`, `epoch4096/v256/10pct`, …).
 
 use criterion::{criterion_group, Criterion};
+
+/// The allocator of the `tensornet` binary (crates/cli), so that block application is
+/// measured as the node runs it (glibc's malloc page-faults the epoch's buffers in again on
+/// every block).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tensornet_keys::Keypair;
