@@ -15,8 +15,8 @@ use tensornet_rpc_api::{
     HotkeyView, Metagraph, NeuronInfo, RpcResult, StakeEntry, SubnetInfo, SubnetParams,
     TensornetApiServer, TxStatus, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES,
 };
-use tensornet_runtime::state::{keys, HotkeyInfo, State};
-use tensornet_runtime::{view, Overlay, StateStore};
+use tensornet_runtime::state::State;
+use tensornet_runtime::{view, Overlay};
 use tensornet_storage::Snapshot;
 use tokio::sync::broadcast;
 
@@ -94,46 +94,15 @@ fn subnet_or_err(snap: &Snapshot, netuid: NetUid) -> RpcResult<SubnetInfo> {
 }
 
 fn coldkey_stakes(snap: &Snapshot, coldkey: &AccountId) -> RpcResult<Vec<StakeEntry>> {
-    let mut out = Vec::new();
-    // The coldkey's stake on its own hotkeys is in their records.
-    for (k, v) in snap.scan_prefix(&[keys::HOTKEY]).map_err(internal)? {
-        let Some(h) = k.get(1..33) else {
-            continue;
-        };
-        let Ok(rec) = <HotkeyInfo as parity_scale_codec::Decode>::decode(&mut v.as_slice()) else {
-            continue;
-        };
-        if rec.owner == *coldkey && rec.owner_stake > 0 {
-            let mut arr = [0u8; 32];
-            arr.copy_from_slice(h);
-            out.push(StakeEntry {
-                hotkey: AccountId(arr),
-                coldkey: *coldkey,
-                amount: rec.owner_stake,
-            });
-        }
-    }
-    // Its stake on other hotkeys: nominator entries.
-    let all = snap.scan_prefix(&[keys::STAKE]).map_err(internal)?;
-    for (k, v) in all {
-        let (Some(h), Some(c)) = (k.get(1..33), k.get(33..65)) else {
-            continue;
-        };
-        if c != coldkey.0.as_slice() {
-            continue;
-        }
-        let mut arr = [0u8; 32];
-        arr.copy_from_slice(h);
-        let mut b = v.as_slice();
-        let amount = <u64 as parity_scale_codec::Decode>::decode(&mut b).unwrap_or(0);
-        out.push(StakeEntry {
-            hotkey: AccountId(arr),
+    Ok(view::coldkey_stakes(snap, coldkey)
+        .map_err(internal)?
+        .into_iter()
+        .map(|(hotkey, amount)| StakeEntry {
+            hotkey,
             coldkey: *coldkey,
             amount,
-        });
-    }
-    out.sort_by_key(|e| e.hotkey);
-    Ok(out)
+        })
+        .collect())
 }
 
 async fn forward<T: serde::Serialize + Clone>(

@@ -176,6 +176,48 @@ pub fn stake(
     check(&st, v)
 }
 
+/// Every stake a coldkey owns, as `(hotkey, amount)` in hotkey order: its own stake on the
+/// hotkeys it owns (kept in their records) and its nominator entries on other hotkeys. A full
+/// scan of the hotkeys and the stake entries.
+pub fn coldkey_stakes(
+    store: &dyn StateStore,
+    coldkey: &AccountId,
+) -> Result<Vec<(AccountId, Balance)>, StoreError> {
+    let mut out = Vec::new();
+    let mut bad = None;
+    store.for_each_prefix(&[keys::HOTKEY], &mut |k, mut v| {
+        let (Some(h), Ok(rec)) = (account_at(k, 1), HotkeyInfo::decode(&mut v)) else {
+            bad = Some(k.to_vec());
+            return;
+        };
+        if rec.owner == *coldkey && rec.owner_stake > 0 {
+            out.push((h, rec.owner_stake));
+        }
+    })?;
+    store.for_each_prefix(&[keys::STAKE], &mut |k, mut v| {
+        if k.get(33..65) != Some(coldkey.0.as_slice()) {
+            return;
+        }
+        match (account_at(k, 1), u64::decode(&mut v)) {
+            (Some(h), Ok(amount)) => out.push((h, amount)),
+            _ => bad = Some(k.to_vec()),
+        }
+    })?;
+    if let Some(k) = bad {
+        return Err(StoreError(format!(
+            "corrupt stake or hotkey under key {k:02x?}"
+        )));
+    }
+    out.sort_by_key(|(h, _)| *h);
+    Ok(out)
+}
+
+/// The account id in `bytes[at .. at + 32]`, if that long.
+fn account_at(bytes: &[u8], at: usize) -> Option<AccountId> {
+    let a: [u8; 32] = bytes.get(at..at + 32)?.try_into().ok()?;
+    Some(AccountId(a))
+}
+
 /// The chain configuration.
 pub fn config(store: &dyn StateStore) -> Result<ChainConfig, StoreError> {
     let st = State::new(Overlay::new(store));

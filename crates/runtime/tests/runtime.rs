@@ -700,6 +700,40 @@ fn stake_and_take_rules() {
         view::stake(t.chain.store(), &hk.account_id(), &bob.account_id()).unwrap(),
         600
     );
+    // The owner's own stake is kept in the hotkey record, a nominator's under its own key;
+    // both show in the views.
+    let rec = |t: &T| {
+        view::hotkey(t.chain.store(), &hk.account_id())
+            .unwrap()
+            .unwrap()
+    };
+    let before = rec(&t);
+    assert_eq!(
+        (before.nominators, before.total_stake),
+        (1, before.owner_stake + 600)
+    );
+    t.ok(&alice, add(500));
+    let after = rec(&t);
+    assert_eq!(after.owner_stake, before.owner_stake + 500);
+    assert_eq!(
+        (after.nominators, after.total_stake),
+        (1, after.owner_stake + 600)
+    );
+    assert_eq!(
+        view::coldkey_stakes(t.chain.store(), &bob.account_id()).unwrap(),
+        vec![(hk.account_id(), 600)]
+    );
+    assert!(view::coldkey_stakes(t.chain.store(), &alice.account_id())
+        .unwrap()
+        .contains(&(hk.account_id(), after.owner_stake)));
+    t.ok(&bob, remove(600));
+    let gone = rec(&t);
+    assert_eq!((gone.nominators, gone.total_stake), (0, gone.owner_stake));
+    assert!(view::coldkey_stakes(t.chain.store(), &bob.account_id())
+        .unwrap()
+        .is_empty());
+    t.ok(&alice, remove(500));
+    t.ok(&bob, add(600));
     // Take.
     let dec = |take| Call::DecreaseTake {
         hotkey: hk.account_id(),
