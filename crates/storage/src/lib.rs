@@ -30,8 +30,10 @@ use tensornet_runtime::{
     Block, Event, Genesis, Header, Receipt, StateChanges, StateStore, StoreError,
 };
 
-/// The store format this build reads and writes.
-pub const FORMAT: &str = "tensornet-store/1";
+/// The store format this build reads and writes. Format 2 (2026-11-26): the runtime's state
+/// layout keeps an owner coldkey's stake inside its hotkey record (`HotkeyInfo` gained
+/// `owner_stake` and `nominators`), so stores of format 1 cannot be read.
+pub const FORMAT: &str = "tensornet-store/2";
 
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
