@@ -63,13 +63,16 @@
 //! emission, a lock, or `burned`. [`Totals`] keeps the aggregates and every movement updates
 //! them ([`State`]'s ledger methods); each block checks
 //! `minted = Σfree + Σstake + Σpending + Σlocked + burned` (O(1)); [`view::audit_ledger`] checks
-//! the aggregates against a full scan.
+//! the aggregates against a full scan. A hotkey's record holds its total stake and its owner
+//! coldkey's own stake; each other coldkey staked on it (a nominator) has its own entry, and the
+//! record counts them, so an epoch credit to a hotkey without nominators writes one key.
 //!
 //! ## State root
 //! See [`root`] (scheme version 3): BLAKE2b-256 leaves `H(key) ‖ value` (values of at most 64
 //! bytes inline, longer ones as `H(value)`) in 2^16 buckets by the first 16 bits of `H(key)`,
 //! a 4-ary Merkle tree of depth 8 above (one BLAKE2b block per node); incremental per changed
-//! key, the hashes of each step computed together with SIMD.
+//! key, the hashes of each step computed together with SIMD, large updates on two threads
+//! (the root is the same either way).
 
 pub mod calls;
 mod chain;
