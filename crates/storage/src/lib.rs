@@ -496,18 +496,7 @@ impl StateStore for Snapshot {
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
-        let range = self
-            .state
-            .range::<&[u8]>(prefix..)
-            .map_err(|e| StoreError(e.to_string()))?;
-        for item in range {
-            let (k, v) = item.map_err(|e| StoreError(e.to_string()))?;
-            let k = k.value();
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push((k.to_vec(), v.value().to_vec()));
-        }
+        self.for_each_prefix(prefix, &mut |k, v| out.push((k.to_vec(), v.to_vec())))?;
         Ok(out)
     }
 }
