@@ -275,6 +275,7 @@ impl<'a> Overlay<'a> {
     /// `f(i, value)` once for each `keys[i]` — those with a pending write first, then the
     /// others as the base store reads them in one [`StateStore::read_sorted`] pass.
     pub fn read_sorted(&self, keys: &[&[u8]], f: &mut dyn FnMut(usize, Option<&[u8]>)) {
+        debug_assert!(keys.windows(2).all(|w| w[0] <= w[1]), "keys not ascending");
         let (Some(lo), Some(hi)) = (keys.first(), keys.last()) else {
             return;
         };
