@@ -62,6 +62,43 @@ struct Transfers {
     payloads: Vec<Vec<u8>>,
 }
 
+impl Transfers {
+    /// Batch-verifies every signature (batches of 256, payloads prebuilt): the baseline.
+    fn batch_verify(&self) -> bool {
+        self.txs.chunks(256).enumerate().all(|(i, chunk)| {
+            let items: Vec<(AccountId, &[u8], tensornet_keys::Signature)> = chunk
+                .iter()
+                .enumerate()
+                .map(|(j, tx)| {
+                    (
+                        tx.signer,
+                        self.payloads[i * 256 + j].as_slice(),
+                        tensornet_keys::Signature(tx.signature),
+                    )
+                })
+                .collect();
+            tensornet_keys::verify_batch(black_box(&items))
+        })
+    }
+    /// Applies the block (with or without signature verification) and returns its new root.
+    fn apply(&self, verify: bool) -> Hash32 {
+        let body = black_box(&self.txs);
+        let o = if verify {
+            execute_block(&self.store, &self.genesis_hash, 1, 12_000, body)
+        } else {
+            execute_block_unchecked(&self.store, 1, 12_000, body)
+        }
+        .expect("valid");
+        self.root.preview(&o.changes).root()
+    }
+}
+
+/// Applies the empty block `next` in which the subnet's epoch is due and returns its root.
+fn epoch_block(store: &MemStore, root: &StateRoot, next: u64) -> Hash32 {
+    let o = execute_block_unchecked(store, next, 0, &[]).expect("block");
+    root.preview(&o.changes).root()
+}
+
 fn transfers_setup(n: u32) -> Transfers {
     let kps: Vec<Keypair> = (0..n).map(|i| Keypair::from_seed(&seed(i))).collect();
     let g = GenesisConfig {
@@ -121,37 +158,9 @@ fn bench_transfers(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(6));
-    group.bench_function("batch_verify_10k", |b| {
-        b.iter(|| {
-            for (i, chunk) in t.txs.chunks(256).enumerate() {
-                let items: Vec<(AccountId, &[u8], tensornet_keys::Signature)> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(j, tx)| {
-                        (
-                            tx.signer,
-                            t.payloads[i * 256 + j].as_slice(),
-                            tensornet_keys::Signature(tx.signature),
-                        )
-                    })
-                    .collect();
-                assert!(tensornet_keys::verify_batch(black_box(&items)));
-            }
-        })
-    });
-    group.bench_function("apply_10k", |b| {
-        b.iter(|| {
-            let o = execute_block(&t.store, &t.genesis_hash, 1, 12_000, black_box(&t.txs))
-                .expect("valid");
-            t.root.preview(&o.changes).root()
-        })
-    });
-    group.bench_function("execute_10k_no_sig", |b| {
-        b.iter(|| {
-            let o = execute_block_unchecked(&t.store, 1, 12_000, black_box(&t.txs)).expect("valid");
-            t.root.preview(&o.changes).root()
-        })
-    });
+    group.bench_function("batch_verify_10k", |b| b.iter(|| assert!(t.batch_verify())));
+    group.bench_function("apply_10k", |b| b.iter(|| t.apply(true)));
+    group.bench_function("execute_10k_no_sig", |b| b.iter(|| t.apply(false)));
     let changes = execute_block_unchecked(&t.store, 1, 12_000, &t.txs)
         .expect("valid")
         .changes;
@@ -286,10 +295,7 @@ fn bench_epoch(c: &mut Criterion) {
             b.iter(|| tensornet_yuma::epoch(black_box(&inputs)).expect("epoch"))
         });
         group.bench_function(format!("{name}/apply_block"), |b| {
-            b.iter(|| {
-                let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
-                root.preview(&o.changes).root()
-            })
+            b.iter(|| epoch_block(&store, &root, next))
         });
     }
     group.finish();
@@ -309,29 +315,12 @@ fn min_mode(runs: usize, filter: &str) {
     }
     if filter.is_empty() || "transfers".contains(filter) || filter.contains("transfers") {
         let t = transfers_setup(10_000);
-        let verify = min_ms(runs, || {
-            for (i, chunk) in t.txs.chunks(256).enumerate() {
-                let items: Vec<(AccountId, &[u8], tensornet_keys::Signature)> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(j, tx)| {
-                        (
-                            tx.signer,
-                            t.payloads[i * 256 + j].as_slice(),
-                            tensornet_keys::Signature(tx.signature),
-                        )
-                    })
-                    .collect();
-                assert!(tensornet_keys::verify_batch(&items));
-            }
-        });
+        let verify = min_ms(runs, || assert!(t.batch_verify()));
         let apply = min_ms(runs, || {
-            let o = execute_block(&t.store, &t.genesis_hash, 1, 12_000, &t.txs).expect("valid");
-            black_box(t.root.preview(&o.changes).root());
+            black_box(t.apply(true));
         });
         let exec = min_ms(runs, || {
-            let o = execute_block_unchecked(&t.store, 1, 12_000, &t.txs).expect("valid");
-            black_box(t.root.preview(&o.changes).root());
+            black_box(t.apply(false));
         });
         let changes = execute_block_unchecked(&t.store, 1, 12_000, &t.txs)
             .expect("valid")
@@ -359,8 +348,7 @@ fn min_mode(runs: usize, filter: &str) {
             black_box(tensornet_yuma::epoch(&inputs).expect("epoch"));
         });
         let block = min_ms(runs, || {
-            let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
-            black_box(root_t.preview(&o.changes).root());
+            black_box(epoch_block(&store, &root_t, next));
         });
         let ch = execute_block_unchecked(&store, next, 0, &[])
             .expect("block")
@@ -435,8 +423,7 @@ fn main() {
             }
             let (store, root, next) = epoch_setup(v, all);
             for _ in 0..runs {
-                let o = execute_block_unchecked(&store, next, 0, &[]).expect("block");
-                black_box(root.preview(&o.changes).root());
+                black_box(epoch_block(&store, &root, next));
             }
             return;
         }
