@@ -13,6 +13,16 @@
 //!    (without weights) over 20 calls, including JSON parsing.
 //! 3. Ready time: spawns `target/release/tensornet node run --dev` (or `$TENSORNET_BIN`) and
 //!    times until its "RPC ready" line.
+//! 4. Epoch blocks on the real store: a redb store whose genesis holds a 4096-UID subnet (the
+//!    four cells of the runtime's `block` bench, tempo 9), empty blocks produced as the node
+//!    produces them (snapshot → execute → state root → fsynced commit); the median of the
+//!    epoch blocks after the first, split into those three steps, and of the other blocks.
+//!
+//! `node_bench epoch` runs only the fourth.
+
+/// The allocator of the `tensornet` binary, so that the node is measured as it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -21,7 +31,11 @@ use std::time::{Duration, Instant};
 use tensornet_node::engine::SingleAuthority;
 use tensornet_node::{Node, NodeConfig};
 use tensornet_primitives::AccountId;
-use tensornet_runtime::{Call, GenesisConfig, MemoryChain, SignedTransaction};
+use tensornet_runtime::fixtures::BigSubnet;
+use tensornet_runtime::{
+    execute_block_unchecked, tx_root, Block, Call, Event, GenesisConfig, Header, MemoryChain,
+    SignedTransaction, StateRoot,
+};
 use tensornet_storage::{ChainStore, StoredOutcome};
 
 /// A keep-alive HTTP/1.1 JSON-RPC connection.
@@ -308,11 +322,97 @@ fn ready_time() {
     );
 }
 
+/// Median of a list of durations, in ms.
+fn median_ms(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v.get(v.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Figure 4: the epoch blocks of a 4096-UID subnet on a real store (see the crate docs).
+fn epoch_blocks() {
+    for (validators, weights_on_all) in [(64, true), (64, false), (256, true), (256, false)] {
+        let shape = BigSubnet {
+            uids: 4096,
+            validators,
+            weights_on_all,
+            tempo: 9,
+        };
+        let g = shape.genesis().expect("fixture");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = tensornet_node::store_path(dir.path());
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let (store, _) = ChainStore::open(&path, &g).expect("store");
+        let mut root = StateRoot::from_store(&store.snapshot().expect("snapshot")).expect("root");
+        assert_eq!(root.root(), g.header.state_root);
+        let mut head = g.header.clone();
+        let (mut epochs, mut others) = (Vec::new(), Vec::new());
+        for number in 1..=101 {
+            let timestamp = head.timestamp + 250;
+            let t0 = Instant::now();
+            let snap = store.snapshot().expect("snapshot");
+            let out = execute_block_unchecked(&snap, number, timestamp, &[]).expect("block");
+            let t1 = Instant::now();
+            let update = root.preview(&out.changes);
+            let header = Header {
+                parent_hash: head.hash(),
+                number,
+                timestamp,
+                state_root: update.root(),
+                tx_root: tx_root(&[]),
+            };
+            let t2 = Instant::now();
+            let epoch = out
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::EpochRan { .. }));
+            let block = Block {
+                header,
+                body: Vec::new(),
+            };
+            let stored = StoredOutcome {
+                receipts: out.receipts,
+                events: out.events,
+            };
+            store
+                .commit_block(&block, &stored, &out.changes)
+                .expect("commit");
+            root.commit(update);
+            let t3 = Instant::now();
+            drop(snap);
+            head = block.header;
+            // The first epoch has no bonds yet; the later ones are the steady state.
+            if epoch && number > 1 {
+                epochs.push((t1 - t0, t2 - t1, t3 - t2, t3 - t0));
+            } else if !epoch {
+                others.push(t3 - t0);
+            }
+        }
+        let col = |f: fn(&(Duration, Duration, Duration, Duration)) -> Duration| {
+            median_ms(epochs.iter().map(f).collect())
+        };
+        println!(
+            "epoch block: 4096 UIDs, v{validators}/{}: median {:.2} ms over {} epochs (execute {:.2}, state root {:.2}, commit {:.2}); other blocks {:.2} ms",
+            if weights_on_all { "all" } else { "10pct" },
+            col(|e| e.3),
+            epochs.len(),
+            col(|e| e.0),
+            col(|e| e.1),
+            col(|e| e.2),
+            median_ms(others),
+        );
+    }
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("epoch") {
+        epoch_blocks();
+        return;
+    }
     let mut args = std::env::args().skip(1);
     let total: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(40_000);
     let senders: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000);
     ready_time();
     metagraph();
     transfers(total, senders);
+    epoch_blocks();
 }

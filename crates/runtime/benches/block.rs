@@ -32,21 +32,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tensornet_keys::Keypair;
 use tensornet_primitives::{AccountId, Hash32, RAO_PER_TAO};
-use tensornet_runtime::state::{keys, BlockInfo, HotkeyInfo, Neuron};
+use tensornet_runtime::state::keys;
 use tensornet_runtime::*;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn seed(i: u32) -> [u8; 32] {
     let mut s = [7u8; 32];
@@ -93,9 +80,16 @@ impl Transfers {
     }
 }
 
+/// The parent block's time (the dev genesis's, which the fixture keeps): empty blocks reuse it.
+fn parent_time(store: &MemStore) -> u64 {
+    State::new(Overlay::new(store))
+        .get::<state::BlockInfo>(keys::BLOCK)
+        .map_or(0, |b| b.timestamp)
+}
+
 /// Applies the empty block `next` in which the subnet's epoch is due and returns its root.
 fn epoch_block(store: &MemStore, root: &StateRoot, next: u64) -> Hash32 {
-    let o = execute_block_unchecked(store, next, 0, &[]).expect("block");
+    let o = execute_block_unchecked(store, next, parent_time(store), &[]).expect("block");
     root.preview(&o.changes).root()
 }
 
@@ -182,82 +176,23 @@ fn cell_name(validators: u16, all: bool) -> String {
 /// weighting every UID or the same random 10 % of UIDs) and whose epoch is due in the next
 /// block; bonds and permits from one prior epoch.
 fn epoch_setup(validators: u16, all: bool) -> (MemStore, StateRoot, u64) {
-    const N: u16 = 4096;
-    let v = validators;
-    let mut g = dev_genesis().expect("dev genesis");
-    let alice = Keypair::from_uri("//Alice").expect("uri");
-    g.subnets.push(genesis::GenesisSubnet {
-        owner: alice.account_id().to_hex(),
-        hotkey: Keypair::from_uri("//Alice/owner")
-            .expect("uri")
-            .account_id()
-            .to_hex(),
-        hyperparameters: serde_json::json!({
-            "tempo": 360, "max_allowed_uids": N, "max_allowed_validators": v,
-            "activity_cutoff": 5000, "immunity_period": 5000
-        })
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
-    });
-    let gen = g.build().expect("genesis");
+    let shape = fixtures::BigSubnet {
+        uids: 4096,
+        validators,
+        weights_on_all: all,
+        tempo: 360,
+    };
+    let gen = shape
+        .genesis_config()
+        .and_then(|g| Ok(g.build()?))
+        .expect("genesis");
     let mut store = MemStore::new();
     store.commit(&gen.changes);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(v) ^ u64::from(all));
     let block = 1000u64;
-    let changes = {
-        let mut st = State::new(Overlay::new(&store));
-        let shared: Vec<u16> = if all {
-            (0..N).collect()
-        } else {
-            let mut cols: Vec<u16> = (1..N).collect();
-            for i in (1..cols.len()).rev() {
-                let j = rng.below(i as u64 + 1) as usize;
-                cols.swap(i, j);
-            }
-            let mut c = cols[..usize::from(N) / 10].to_vec();
-            c.sort_unstable();
-            c
-        };
-        for uid in 1..N {
-            // Random-looking keys, as real ones are (not in UID order in the store).
-            let hk = AccountId(hash::blake2b_256(&[&b"hot"[..], &uid.to_le_bytes()].concat()).0);
-            let cold = AccountId(hash::blake2b_256(&[&b"cold"[..], &uid.to_le_bytes()].concat()).0);
-            st.put(keys::hotkey(&hk), &HotkeyInfo::new(cold, 11_796));
-            let mut nr = Neuron::new(hk, 10);
-            nr.last_update = block - rng.below(300);
-            if uid <= v {
-                nr.validator_permit = true;
-                let amount = 1000 * RAO_PER_TAO + rng.below(9000 * RAO_PER_TAO);
-                st.mint_free(&cold, amount).expect("mint");
-                st.stake_from_free(&cold, &hk, amount).expect("stake");
-                let row: Vec<(u16, u16)> = shared
-                    .iter()
-                    .map(|j| (*j, 1 + rng.below(65535) as u16))
-                    .collect();
-                st.set_weights(1, uid, &row);
-            }
-            st.set_neuron(1, uid, &nr);
-            st.put(keys::uid(1, &hk), &uid);
-            st.commit_tx();
-        }
-        let mut sub = st.subnet(1).expect("subnet");
-        sub.n = N;
-        sub.pending_epoch_at = block + 1;
-        sub.last_epoch_block = block - 360;
-        st.set_subnet(&sub);
-        st.put(
-            keys::BLOCK.to_vec(),
-            &BlockInfo {
-                number: block,
-                timestamp: 0,
-            },
-        );
-        st.into_changes().expect("changes")
-    };
+    let changes = shape.populate(&store, block).expect("populate");
     store.commit(&changes);
     // One prior epoch for bonds and permits.
-    let o = execute_block_unchecked(&store, block + 1, 0, &[]).expect("block");
+    let o = execute_block_unchecked(&store, block + 1, parent_time(&store), &[]).expect("block");
     assert!(o.events.iter().any(|e| matches!(e, Event::EpochRan { .. })));
     store.commit(&o.changes);
     // Make the next block's epoch due again.
@@ -350,7 +285,7 @@ fn min_mode(runs: usize, filter: &str) {
         let block = min_ms(runs, || {
             black_box(epoch_block(&store, &root_t, next));
         });
-        let ch = execute_block_unchecked(&store, next, 0, &[])
+        let ch = execute_block_unchecked(&store, next, parent_time(&store), &[])
             .expect("block")
             .changes;
         let eroot = min_ms(runs, || {

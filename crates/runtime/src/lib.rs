@@ -77,6 +77,7 @@
 pub mod calls;
 mod chain;
 pub mod exec;
+pub mod fixtures;
 pub mod genesis;
 pub mod hash;
 mod ledger;
