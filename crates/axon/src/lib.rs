@@ -14,7 +14,7 @@
 //!   [`Clock`] and a bounded [`NonceStore`];
 //! - [`priority`]: the priority gate (bounded concurrency, priority order, per-hotkey cap);
 //! - [`server`]: the [`Axon`] (§7, §8);
-//! - [`bench`]: load generation behind `tensornet axon bench`;
+//! - [`mod@bench`]: load generation behind `tensornet axon bench`;
 //! - [`dendrite`]: the [`Dendrite`] client (§4, §8.3) with pooling, fan-out and per-request
 //!   uuid lanes so nonces always arrive in order.
 //!

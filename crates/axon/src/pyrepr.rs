@@ -528,7 +528,7 @@ struct FieldPicker<'a> {
     found: &'a mut Vec<Option<String>>,
 }
 
-/// State of [`FieldPicker`] while walking a struct or map.
+/// State of a `FieldPicker` while walking a struct or map.
 pub struct PickerState<'a> {
     names: &'a [&'a str],
     found: &'a mut Vec<Option<String>>,

@@ -1,7 +1,7 @@
 //! # tensornet-rpc-api
 //!
 //! The one definition of tensornet's JSON-RPC 2.0 API (served by `tensornet-node`, used by
-//! `tensornet-client`): the [`TensornetApi`] method trait (jsonrpsee), the wire types it
+//! `tensornet-client`): the `TensornetApi` method trait (jsonrpsee), the wire types it
 //! exchanges, the stable error codes ([`ErrorCode`]) and the transaction hex codec.
 //! Method-by-method documentation with examples: `docs/rpc.md`.
 //!

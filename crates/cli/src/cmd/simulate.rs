@@ -27,7 +27,7 @@ pub struct Args {
     /// Print the scenario's TOML (after --set) instead of running it.
     #[arg(long)]
     pub show: bool,
-    /// Output folder (created when missing) [default: out/<scenario name>].
+    /// Output folder (created when missing); by default out/NAME, NAME being the scenario's.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seed of the random generator (overrides the scenario's `seed`).
