@@ -14,7 +14,10 @@
 //!   inputs, epoch, payouts, write-back and state root;
 //! - (minimum mode only) `epoch4096/<cell>/bonds_floor`: encoding that epoch's new bond rows
 //!   and committing just them to the state root — work every state layout must do, since an
-//!   epoch changes every bond; compare it with 20 % of the epoch.
+//!   epoch changes every bond; compare it with 20 % of the epoch;
+//! - (minimum mode only) `epoch4096/<cell>/bonds_hash`: BLAKE2b over those rows' encoded
+//!   bytes alone, once each (no encoding, no tree; SIMD lanes, one or two threads): the least any
+//!   BLAKE2b commitment to them costs in this row format.
 //!
 //! Run: `cargo bench -p tensornet-runtime --bench block` (or build with `--no-run` and run
 //! the binary with `--bench`); `RUNTIME_BENCH_MIN=20 <binary>` prints the minimum of 20 runs
@@ -78,6 +81,23 @@ impl Transfers {
         .expect("valid");
         self.root.preview(&o.changes).root()
     }
+}
+
+/// BLAKE2b-256 of each row, four at a time with SIMD where the CPU allows.
+fn hash_rows(rows: &[Vec<u8>]) -> Vec<[u8; 32]> {
+    let params = blake2b_simd::Params::new().hash_length(32).to_owned();
+    let mut jobs: Vec<blake2b_simd::many::HashManyJob> = rows
+        .iter()
+        .map(|r| blake2b_simd::many::HashManyJob::new(&params, r))
+        .collect();
+    blake2b_simd::many::hash_many(jobs.iter_mut());
+    jobs.iter()
+        .map(|j| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(j.to_hash().as_bytes());
+            h
+        })
+        .collect()
 }
 
 /// The parent block's time (the dev genesis's, which the fixture keeps): empty blocks reuse it.
@@ -319,6 +339,28 @@ fn min_mode(runs: usize, filter: &str) {
                 .collect();
             black_box(root_t.preview(&bonds).root());
         });
+        // Below that floor: hashing the encoded new bond rows' bytes once each (no encoding,
+        // no tree), four rows at a time with SIMD, on one thread or split over two (whichever
+        // is faster): what committing them costs at the least with BLAKE2b on this machine.
+        let rows: Vec<Vec<u8>> = out
+            .bonds
+            .iter()
+            .filter(|r| !r.is_empty())
+            .map(|r| state::encode_row(r))
+            .collect();
+        let row_bytes: usize = rows.iter().map(Vec::len).sum();
+        let one_thread = min_ms(runs, || {
+            black_box(hash_rows(&rows));
+        });
+        let two_threads = min_ms(runs, || {
+            let (lo, hi) = rows.split_at(rows.len() / 2);
+            std::thread::scope(|s| {
+                let other = s.spawn(|| hash_rows(hi));
+                black_box(hash_rows(lo));
+                black_box(other.join().expect("hash thread"));
+            });
+        });
+        let hash_floor = one_thread.min(two_threads);
         let bytes: usize = ch
             .iter()
             .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()))
@@ -333,6 +375,11 @@ fn min_mode(runs: usize, filter: &str) {
         println!(
             "epoch4096/{name}/bonds_floor   min {floor:.2} ms  (encode + commit the new bonds alone: {:.0}% of the epoch)",
             100.0 * floor / yuma
+        );
+        println!(
+            "epoch4096/{name}/bonds_hash    min {hash_floor:.3} ms  (BLAKE2b of the {} new bond rows' {row_bytes} bytes alone: {:.0}% of the epoch)",
+            rows.len(),
+            100.0 * hash_floor / yuma
         );
         println!(
             "epoch4096/{name}/apply_block   min {block:.2} ms  ({:.2}x the epoch alone)",
