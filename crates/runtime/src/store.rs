@@ -23,20 +23,19 @@ pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
 pub trait StateStore {
     /// The value stored under `key`, if any.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Every `(key, value)` whose key starts with `prefix`, in ascending key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError>;
     /// Calls `f` on every `(key, value)` whose key starts with `prefix`, in ascending key
-    /// order: [`StateStore::scan_prefix`] without collecting (a store may override it to
-    /// avoid copying keys and values).
+    /// order, lending the store's bytes (nothing is copied).
     fn for_each_prefix(
         &self,
         prefix: &[u8],
         f: &mut dyn FnMut(&[u8], &[u8]),
-    ) -> Result<(), StoreError> {
-        for (k, v) in self.scan_prefix(prefix)? {
-            f(&k, &v);
-        }
-        Ok(())
+    ) -> Result<(), StoreError>;
+    /// Every `(key, value)` whose key starts with `prefix`, in ascending key order:
+    /// [`StateStore::for_each_prefix`], collected.
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_prefix(prefix, &mut |k, v| out.push((k.to_vec(), v.to_vec())))?;
+        Ok(out)
     }
     /// Calls `f` on the value stored under `key` (`None` if absent): [`StateStore::get`]
     /// without the copy, where a store can lend its bytes.
@@ -168,14 +167,6 @@ impl StateStore for MemStore {
             f(k, v);
         }
         Ok(())
-    }
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
-        Ok(self
-            .map
-            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
     }
 }
 
@@ -496,6 +487,16 @@ mod tests {
         c.insert(b"a2".to_vec(), Some(b"y".to_vec()));
         c.insert(b"b1".to_vec(), Some(b"z".to_vec()));
         base.commit(&c);
+        let keys = |p: &[u8]| -> Vec<Vec<u8>> {
+            base.scan_prefix(p)
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(keys(b"a"), vec![b"a1".to_vec(), b"a2".to_vec()]);
+        assert_eq!(keys(b"").len(), 3);
+        assert!(keys(b"c").is_empty());
         let mut o = Overlay::new(&base);
         o.put(b"a3".to_vec(), b"w".to_vec());
         o.delete(b"a1".to_vec());

@@ -493,12 +493,6 @@ impl StateStore for Snapshot {
         }
         Ok(())
     }
-
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        self.for_each_prefix(prefix, &mut |k, v| out.push((k.to_vec(), v.to_vec())))?;
-        Ok(out)
-    }
 }
 
 #[cfg(test)]
@@ -676,10 +670,6 @@ mod tests {
                 chain.store().scan_prefix(prefix).unwrap(),
                 "prefix {prefix:?}"
             );
-            let mut visited = Vec::new();
-            snap.for_each_prefix(prefix, &mut |k, v| visited.push((k.to_vec(), v.to_vec())))
-                .unwrap();
-            assert_eq!(visited, snap.scan_prefix(prefix).unwrap());
         }
         // Sorted multi-reads: present keys (some far apart, so the cursor re-seeks), absent
         // keys between them and past the end, a repeated key.

@@ -2789,6 +2789,42 @@ mod tests {
         row
     }
 
+    /// Raw I32F32 bits of a value in [0, 1]: 0 and 1 often, and with `tiny` also values
+    /// below 1000 ulps often.
+    fn unit_bits(tiny: bool) -> BoxedStrategy<i64> {
+        if tiny {
+            prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000].boxed()
+        } else {
+            prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32)].boxed()
+        }
+    }
+
+    /// `n` unsorted rows of fewer than `len` entries (column below `n`, repeats allowed, unit
+    /// bits).
+    fn unit_rows(n: usize, len: usize, tiny: bool) -> impl Strategy<Value = Vec<Vec<(u16, i64)>>> {
+        prop::collection::vec(
+            prop::collection::vec((0..n as u16, unit_bits(tiny)), 0..len),
+            n,
+        )
+    }
+
+    /// `n` unit bits.
+    fn units(n: usize, tiny: bool) -> impl Strategy<Value = Vec<i64>> {
+        prop::collection::vec(unit_bits(tiny), n)
+    }
+
+    /// `n` unit bits, half of them 0.
+    fn units_often_zero(n: usize) -> impl Strategy<Value = Vec<i64>> {
+        prop::collection::vec(prop_oneof![Just(0i64), unit_bits(true)], n)
+    }
+
+    /// `n` unsorted bond rows of fewer than `n + 2` entries, columns up to `n + 1` (two
+    /// beyond the subnet), values 0 and 65535 often.
+    fn bond_rows(n: usize) -> impl Strategy<Value = Vec<Vec<(u16, u16)>>> {
+        let value = prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)];
+        prop::collection::vec(prop::collection::vec((0..n as u16 + 2, value), 0..n + 2), n)
+    }
+
     /// A matrix of raw I32F32 bits, one row per entry of `rows`; with `sort`, each row is
     /// first sorted by column with repeated columns dropped, else taken as it is.
     fn csr_of_bits(rows: &[Vec<(u16, i64)>], sort: bool) -> Csr {
@@ -2977,19 +3013,12 @@ mod tests {
         #[test]
         fn ema_fast_equals_the_generic_paths(
             (n, wrows, brows, a, inc, recent, alpha) in (1usize..30).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(unit, n),
+                    unit_rows(n, n + 2, true),
+                    bond_rows(n),
+                    units(n, true),
+                    units(n, true),
                     prop::collection::vec(prop::bool::weighted(0.2), n),
                     prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
                 )
@@ -3050,20 +3079,13 @@ mod tests {
         #[test]
         fn ema_alpha_fast_equals_the_generic_path(
             (n, wrows, brows, a, inc, c, recent) in (1usize..30).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(prop_oneof![Just(0i64), unit], n),
+                    unit_rows(n, n + 2, true),
+                    bond_rows(n),
+                    units(n, true),
+                    units(n, true),
+                    units_often_zero(n),
                     prop::collection::vec(prop::bool::weighted(0.2), n),
                 )
             }),
@@ -3114,19 +3136,12 @@ mod tests {
         #[test]
         fn clip_ema_alpha_equals_clipping_then_the_liquid_ema(
             (n, wrows, brows, a, c, recent) in (1usize..30).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(prop_oneof![Just(0i64), unit], n),
+                    unit_rows(n, n + 2, true),
+                    bond_rows(n),
+                    units(n, true),
+                    units_often_zero(n),
                     prop::collection::vec(prop::bool::weighted(0.2), n),
                 )
             }),
@@ -3174,19 +3189,12 @@ mod tests {
         #[test]
         fn clip_ema3_equals_clipping_then_the_ema(
             (n, wrows, brows, a, c, recent, alpha) in (1usize..30).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16 + 2, prop_oneof![any::<u16>(), Just(0u16), Just(65535u16)]), 0..n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(prop_oneof![Just(0i64), unit], n),
+                    unit_rows(n, n + 2, true),
+                    bond_rows(n),
+                    units(n, true),
+                    units_often_zero(n),
                     prop::collection::vec(prop::bool::weighted(0.2), n),
                     prop_oneof![Just(0u16), Just(65535u16), any::<u16>()],
                 )
@@ -3272,15 +3280,11 @@ mod tests {
         #[test]
         fn clip_and_rank_unit_equals_the_generic_path(
             (n, rows, a, c) in (1usize..40).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32)];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..2 * n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(unit, n),
+                    unit_rows(n, 2 * n + 2, false),
+                    units(n, false),
+                    units(n, false),
                 )
             }),
         ) {
@@ -3310,15 +3314,11 @@ mod tests {
         #[test]
         fn dividends3_unit_equals_the_generic_path(
             (n, rows, a, inc) in (1usize..40).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..2 * n + 2),
-                        n,
-                    ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(unit, n),
+                    unit_rows(n, 2 * n + 2, true),
+                    units(n, true),
+                    units(n, true),
                 )
             }),
         ) {
@@ -3358,19 +3358,15 @@ mod tests {
         #[test]
         fn yuma2_unit_equals_the_generic_path(
             (n, wrows, brows, a, inc, alpha) in (1usize..30).prop_flat_map(|n| {
-                let unit = prop_oneof![Just(0i64), Just(1i64 << 32), 0i64..=(1 << 32), 0i64..1000];
                 (
                     Just(n),
-                    prop::collection::vec(
-                        prop::collection::vec((0..n as u16, unit.clone()), 0..n + 2),
-                        n,
-                    ),
+                    unit_rows(n, n + 2, true),
                     prop::collection::vec(
                         prop::collection::vec((0..n as u16, 0u16..=65535), 0..n + 2),
                         n,
                     ),
-                    prop::collection::vec(unit.clone(), n),
-                    prop::collection::vec(unit, n),
+                    units(n, true),
+                    units(n, true),
                     0u16..=65535,
                 )
             }),
